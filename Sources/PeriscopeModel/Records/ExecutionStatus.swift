@@ -1,5 +1,5 @@
 /// A workflow execution's status: Temporal's `WorkflowExecutionStatus`, with its numbers.
-public enum ExecutionStatus: Int32, Sendable, CaseIterable, CustomStringConvertible {
+public enum ExecutionStatus: Int32, Sendable, TemporalEnumName, CustomStringConvertible {
     case unspecified = 0
     case running = 1
     case completed = 2
@@ -34,11 +34,6 @@ public enum ExecutionStatus: Int32, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
-    /// Either form, case-sensitive, as Temporal's `WorkflowExecutionStatusFromString`.
-    public init?(name: String) {
-        guard let match = Self.allCases.first(where: { $0.name == name || $0.protoName == name }) else { return nil }
-        self = match
-    }
 
     /// Open executions have no close fields (Temporal hides them on read for these two).
     public var isOpen: Bool { self == .running || self == .paused }

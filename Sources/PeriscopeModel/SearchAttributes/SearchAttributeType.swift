@@ -1,5 +1,5 @@
 /// The type of a search attribute: Temporal's `IndexedValueType`, with its numbers and names.
-public enum SearchAttributeType: Int, Sendable, CaseIterable, CustomStringConvertible {
+public enum SearchAttributeType: Int, Sendable, TemporalEnumName, CustomStringConvertible {
     case text = 1
     case keyword = 2
     case int = 3
@@ -29,11 +29,6 @@ public enum SearchAttributeType: Int, Sendable, CaseIterable, CustomStringConver
         }
     }
 
-    /// Accepts the short name (`Keyword`) or the protobuf name (`INDEXED_VALUE_TYPE_KEYWORD`).
-    public init?(name: String) {
-        guard let match = Self.allCases.first(where: { $0.name == name || $0.protoName == name }) else { return nil }
-        self = match
-    }
 
     public var description: String { name }
 
