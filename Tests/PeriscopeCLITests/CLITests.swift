@@ -22,8 +22,12 @@ import PeriscopeStorage
 
     static func run(_ arguments: String...) throws -> Outcome {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the periscope binary first: \(binary)")
+        return try runProgram(binary, arguments)
+    }
+
+    static func runProgram(_ program: String, _ arguments: [String]) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -111,6 +115,36 @@ import PeriscopeStorage
         let compacted = try Self.run("storage", "compact", path)
         #expect(compacted.status == 0, "\(compacted.stderr)")
         #expect(compacted.stdout.contains("default:"))
+    }
+
+    /// A database in a directory the user may not read is reported as such, not as "no
+    /// database here". Root reads everything, so as root the binary runs as `nobody`.
+    @Test func unreadableDirectoryIsAClearError() throws {
+        let workspace = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        let path = workspace + "/db"
+        do {
+            let db = try Database.open(at: path)
+            try db.put(Array("k".utf8), Array("v".utf8))
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        // The build directory may not be reachable by `nobody`; a copy in the workspace is.
+        let binaryCopy = workspace + "/periscope"
+        try FileManager.default.copyItem(atPath: Self.binary, toPath: binaryCopy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: workspace)
+
+        let outcome: Outcome
+        if getuid() == 0 {
+            outcome = try Self.runProgram("/usr/sbin/runuser", ["-u", "nobody", "--", binaryCopy, "storage", "inspect", path])
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: path)
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path) }
+            outcome = try Self.runProgram(binaryCopy, ["storage", "inspect", path])
+        }
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("Permission denied"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains(path))
+        #expect(!outcome.stderr.contains("no database in this directory"))
     }
 
     @Test func missingDirectoryIsAClearErrorAndCreatesNothing() throws {

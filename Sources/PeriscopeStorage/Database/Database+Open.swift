@@ -29,12 +29,13 @@ extension Database {
 
         // RocksDB creates the directory (for its LOG file) before it notices there is no
         // database; check first so a refused open leaves nothing behind.
-        if !options.createIfMissing || options.readOnly, !databaseExists(at: path) {
+        let exists = try databaseExists(at: path)
+        if !options.createIfMissing || options.readOnly, !exists {
             throw StorageError(.notFound, operation: "open", path: path, message:
                 "no database in this directory (CURRENT does not exist) and "
                 + (options.readOnly ? "a read-only open creates none" : "createIfMissing is off"))
         }
-        let existing = try existingColumnFamilies(at: path, options: databaseOptions)
+        let existing = exists ? try existingColumnFamilies(at: path, options: databaseOptions) : []
         var names = existing.isEmpty ? [defaultColumnFamilyName] : existing
         let missing = requested.keys.filter { !names.contains($0) }.sorted()
         if !missing.isEmpty {
@@ -83,15 +84,13 @@ extension Database {
     /// The column families of the database in `path`. **Blocks**.
     public static func listColumnFamilies(at path: String, environment: StorageEnvironment = .shared) throws -> [String] {
         let options = OwnedOptions(columnFamily: ColumnFamilyOptions(), environment: environment)
-        guard databaseExists(at: path) else {
+        guard try databaseExists(at: path) else {
             throw StorageError(.notFound, operation: "list column families", path: path, message: "no database in this directory")
         }
         return try existingColumnFamilies(at: path, options: options)
     }
 
-    /// `[]` when `path` holds no database yet (so open will create one, if allowed).
     private static func existingColumnFamilies(at path: String, options: OwnedOptions) throws -> [String] {
-        guard databaseExists(at: path) else { return [] }
         var count = 0
         let list = try withRocksDBError("list column families", path: path) { error in
             rocksdb_list_column_families(options.pointer, path, &count, error)
@@ -102,7 +101,13 @@ extension Database {
     }
 
     /// RocksDB's CURRENT file names the live manifest; its presence means "a database is here".
-    private static func databaseExists(at path: String) -> Bool {
-        access(path + "/CURRENT", F_OK) == 0
+    /// Only "no such file" means absent: a directory we may not read, or a path through a
+    /// regular file, is an error of its own, not an empty place to create a database in.
+    private static func databaseExists(at path: String) throws -> Bool {
+        if access(path + "/CURRENT", F_OK) == 0 { return true }
+        let code = errno
+        if code == ENOENT { return false }
+        let reason = String(cString: strerror(code))
+        throw StorageError(.ioError, operation: "open", path: path, message: "cannot use this path as a database directory: \(reason)")
     }
 }
