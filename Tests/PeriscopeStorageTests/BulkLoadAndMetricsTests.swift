@@ -33,6 +33,14 @@ import Testing
         #expect(storageError { try writer.put("b".bytes, []) }?.code == .invalidArgument, "duplicates are out of order too")
     }
 
+    @Test func sstWriterThatCannotOpenItsFileIsAnError() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.child("no-such-dir/x.sst")
+        let error = storageError { _ = try SSTFileWriter(path: path, environment: testEnvironment) }
+        #expect(error?.path == path)
+        #expect(error?.code == .ioError)
+    }
+
     @Test func ingestOfAMissingFileIsAnError() throws {
         let directory = TemporaryDirectory()
         let db = try Database.open(at: directory.child("db"), options: testOptions())

@@ -26,6 +26,26 @@ import PeriscopeStorage
         #expect(try reopened.get("term".bytes, in: again) == nil)
     }
 
+    /// Families created while another thread closes the database are either refused with
+    /// `.closed` or destroyed by that close, never left behind (RocksDB forbids a family
+    /// handle outliving its database, and would report it at close).
+    @Test func createRacingWithCloseLeavesNoFamilyBehind() async throws {
+        for round in 0..<30 {
+            let directory = TemporaryDirectory()
+            let db = try Database.open(at: directory.path, options: testOptions())
+            async let creator: [StorageError.Code?] = Task.detached {
+                (0..<20).map { index in storageError { try db.createColumnFamily("f\(round)-\(index)") }?.code }
+            }.value
+            async let closer: Void = Task.detached {
+                while !db.isClosed { _ = try? db.close() }
+            }.value
+            let codes = await creator
+            await closer
+            #expect(codes.compactMap { $0 }.allSatisfy { $0 == .closed }, "round \(round): \(codes)")
+            #expect(db.columnFamilyNames.isEmpty, "a closed database lists no families")
+        }
+    }
+
     @Test func defaultFamilyCannotBeDropped() throws {
         let directory = TemporaryDirectory()
         let db = try Database.open(at: directory.path, options: testOptions())

@@ -27,6 +27,7 @@ import PeriscopeStorage
         try db.put("m".bytes, [1])
         let error = storageError { try db.deleteRange(from: "z".bytes, to: "a".bytes) }
         #expect(error?.code == .invalidArgument)
+        #expect(storageError { try db.compactRange(KeyRange(from: "z".bytes, to: "a".bytes)) }?.code == .invalidArgument)
         try db.deleteRange(from: "m".bytes, to: "m".bytes)
         #expect(try db.get("m".bytes) == [1])
     }

@@ -120,6 +120,8 @@ import PeriscopeStorage
         #expect(storageError { _ = try db.get("k".bytes) }?.code == .closed)
         #expect(storageError { try db.put("k".bytes, "v".bytes) }?.code == .closed)
         #expect(storageError { _ = try db.makeSnapshot() }?.code == .closed)
+        #expect(storageError { try db.flush() }?.code == .closed, "flushing a closed database is not a silent success")
+        #expect(storageError { try db.compactRange() }?.code == .closed)
     }
 
     @Test func cursorKeepsItsDatabaseAliveAfterTheLastOtherReference() throws {

@@ -37,9 +37,11 @@ extension Database {
             guard let handle else {
                 throw StorageError(.unknown, operation: operation, path: path, message: "no handle for '\(name)'")
             }
-            return ColumnFamily(handle: ColumnFamilyHandle(name: name, pointer: handle, databaseSerial: serial))
+            let family = ColumnFamily(handle: ColumnFamilyHandle(name: name, pointer: handle, databaseSerial: serial))
+            // Registered while the lease is held, so a racing close() destroys this handle too.
+            lifecycle.withLock { $0.columnFamilies[name] = family }
+            return family
         }
-        lifecycle.withLock { $0.columnFamilies[name] = family }
         return family
     }
 
@@ -52,11 +54,11 @@ extension Database {
             try withRocksDBError(operation, path: path) { error in
                 rocksdb_drop_column_family(database, handle, error)
             }
-        }
-        family.handle.markDropped()
-        lifecycle.withLock { state in
-            state.columnFamilies[family.name] = nil
-            state.droppedHandles.append(family.handle)
+            family.handle.markDropped()
+            lifecycle.withLock { state in
+                state.columnFamilies[family.name] = nil
+                state.droppedHandles.append(family.handle)
+            }
         }
     }
 }

@@ -12,18 +12,29 @@ extension Database {
                 try withRocksDBError("flush", path: path) { rocksdb_flush_cf(database, options, family, $0) }
             }
         } else {
-            // Flush every family; with the write-ahead log on this is what makes a checkpoint
-            // or a clean shutdown independent of WAL replay.
-            for name in columnFamilyNames {
-                try flush(requireColumnFamily(name))
+            // Every live family under one lease: a closed database throws instead of
+            // "flushing" nothing, and a family dropped meanwhile cannot stop it half-way.
+            try withLease("flush") { database in
+                let families = lifecycle.withLock { Array($0.columnFamilies.values) }
+                for family in families.sorted(by: { $0.name < $1.name }) {
+                    let handle = try family.handle.livePointer(operation: "flush", path: path)
+                    try withRocksDBError("flush", path: path) { rocksdb_flush_cf(database, options, handle, $0) }
+                }
             }
         }
     }
 
     /// Compacts the keys of `range` down to the bottom level. **Blocks**, possibly for long:
     /// used after bulk deletes (retention) to reclaim space now rather than eventually.
+    ///
+    /// RocksDB 7.8's C API returns no status for this call, so a compaction that fails in the
+    /// background (an I/O error) is not reported here; it surfaces as a background error on
+    /// later writes and in RocksDB's LOG.
     public func compactRange(_ range: KeyRange = .all, in columnFamily: ColumnFamily? = nil) throws {
         try requireWritable("compact range")
+        if let lower = range.lowerBound, let upper = range.upperBound {
+            try checkRangeOrder(lower, upper, operation: "compact range")
+        }
         try withLease("compact range", columnFamily) { database, family in
             func call(_ start: UnsafePointer<CChar>?, _ startCount: Int, _ end: UnsafePointer<CChar>?, _ endCount: Int) {
                 rocksdb_compact_range_cf(database, family, start, startCount, end, endCount)

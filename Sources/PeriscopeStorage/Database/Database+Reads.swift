@@ -3,7 +3,7 @@ import CRocksDB
 extension Database {
     /// The value stored under `key`, or `nil`. **Blocks**.
     public func get(_ key: Bytes, in columnFamily: ColumnFamily? = nil, options: ReadOptions = ReadOptions()) throws -> Bytes? {
-        let readOptions = OwnedReadOptions(options)
+        let readOptions = makeReadOptions(options)
         return try withLease("get", columnFamily) { database, family in
             let slice = try key.withCBytes { keyPointer, keyCount in
                 try withRocksDBError("get", path: path) { error in
@@ -22,7 +22,7 @@ extension Database {
     /// Cheaper than one `get` per key: RocksDB batches the index and filter lookups.
     public func multiGet(_ keys: [Bytes], in columnFamily: ColumnFamily? = nil, options: ReadOptions = ReadOptions()) throws -> [Bytes?] {
         guard !keys.isEmpty else { return [] }
-        let readOptions = OwnedReadOptions(options)
+        let readOptions = makeReadOptions(options)
         return try withLease("multi-get", columnFamily) { database, family in
             var slices = [OpaquePointer?](repeating: nil, count: keys.count)
             var errors = [UnsafeMutablePointer<CChar>?](repeating: nil, count: keys.count)
@@ -65,7 +65,7 @@ extension Database {
 
     /// A cursor over `range` of a column family, for callers that steer it by hand.
     public func makeCursor(in columnFamily: ColumnFamily? = nil, range: KeyRange = .all, options: ReadOptions = ReadOptions()) throws -> Cursor {
-        let readOptions = OwnedReadOptions(options, range: range)
+        let readOptions = makeReadOptions(options, range: range)
         return try withLease("iterate", columnFamily) { database, family in
             guard let iterator = rocksdb_create_iterator_cf(database, readOptions.pointer, family) else {
                 throw StorageError(.unknown, operation: "iterate", path: path, message: "RocksDB returned no iterator")
@@ -96,5 +96,14 @@ extension Database {
         let result = try body(entries)
         if let failure = entries.failure { throw failure }
         return result
+    }
+
+    /// A snapshot reads at its own database's sequence number; used on another database it
+    /// would silently read the wrong point in time, so that is a programming error.
+    private func makeReadOptions(_ options: ReadOptions, range: KeyRange = .all) -> OwnedReadOptions {
+        if let snapshot = options.snapshot {
+            precondition(snapshot.database === self, "a snapshot of \(snapshot.database.path) was used to read \(path)")
+        }
+        return OwnedReadOptions(options, range: range)
     }
 }

@@ -7,15 +7,20 @@ import CRocksDB
 /// split memory into many small, badly used pools, and each its own thread pool would
 /// oversubscribe the CPU. So a process creates one environment (normally `shared`) and
 /// passes it to every `Database.open`. Every database keeps its environment alive.
+///
+/// The block cache belongs to the environment. The background threads do not: RocksDB has
+/// one default `Env` per process, so the thread counts of the most recently created
+/// environment apply to every database in the process. Create one environment per process
+/// (tests may create more; they then share the last thread counts).
 public final class StorageEnvironment: @unchecked Sendable {
     // @unchecked: the cache and env are thread-safe in RocksDB; both pointers are immutable.
 
     public struct Configuration: Sendable, Equatable {
         /// Capacity of the shared LRU block cache.
         public var blockCacheBytes: Int
-        /// Threads for compactions (RocksDB's low-priority pool).
+        /// Threads for compactions (RocksDB's low-priority pool). Process-wide: see below.
         public var compactionThreads: Int
-        /// Threads for memtable flushes (RocksDB's high-priority pool).
+        /// Threads for memtable flushes (RocksDB's high-priority pool). Process-wide: see below.
         public var flushThreads: Int
 
         public init(blockCacheBytes: Int = 256 << 20, compactionThreads: Int = 2, flushThreads: Int = 1) {

@@ -13,10 +13,11 @@ public final class SSTFileWriter {
     public private(set) var entryCount = 0
 
     public init(path: String, options: ColumnFamilyOptions = ColumnFamilyOptions(), environment: StorageEnvironment = .shared) throws {
-        self.path = path
-        self.options = OwnedOptions(columnFamily: options, environment: environment)
-        environmentOptions = rocksdb_envoptions_create()
-        writer = rocksdb_sstfilewriter_create(environmentOptions, self.options.pointer)
+        // Open with locals first: once every stored property is set, a throw would run
+        // `deinit` too, and the handles would be destroyed twice.
+        let ownedOptions = OwnedOptions(columnFamily: options, environment: environment)
+        let environmentOptions = rocksdb_envoptions_create()!
+        let writer = rocksdb_sstfilewriter_create(environmentOptions, ownedOptions.pointer)!
         do {
             try withRocksDBError("open SST file", path: path) { rocksdb_sstfilewriter_open(writer, path, $0) }
         } catch {
@@ -24,6 +25,10 @@ public final class SSTFileWriter {
             rocksdb_envoptions_destroy(environmentOptions)
             throw error
         }
+        self.path = path
+        self.options = ownedOptions
+        self.environmentOptions = environmentOptions
+        self.writer = writer
     }
 
     deinit {
