@@ -31,7 +31,10 @@ extension Database {
         }
         let familyOptions = OwnedOptions(columnFamily: options, environment: environment)
         let family = try withLease(operation) { database -> ColumnFamily in
-            let handle = try withRocksDBError(operation, path: path) { error in
+            let handle = try withRocksDBError(
+                operation, path: path,
+                releasingOnError: { handle in if let handle { rocksdb_column_family_handle_destroy(handle) } }
+            ) { error in
                 rocksdb_create_column_family(database, familyOptions.pointer, name, error)
             }
             guard let handle else {

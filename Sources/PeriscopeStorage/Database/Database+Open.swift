@@ -92,7 +92,10 @@ extension Database {
 
     private static func existingColumnFamilies(at path: String, options: OwnedOptions) throws -> [String] {
         var count = 0
-        let list = try withRocksDBError("list column families", path: path) { error in
+        let list = try withRocksDBError(
+            "list column families", path: path,
+            releasingOnError: { list in if let list { rocksdb_list_column_families_destroy(list, count) } }
+        ) { error in
             rocksdb_list_column_families(options.pointer, path, &count, error)
         }
         guard let list else { return [] }
