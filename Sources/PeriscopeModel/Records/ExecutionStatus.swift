@@ -34,7 +34,6 @@ public enum ExecutionStatus: Int32, Sendable, TemporalEnumName, CustomStringConv
         }
     }
 
-
     /// Open executions have no close fields (Temporal hides them on read for these two).
     public var isOpen: Bool { self == .running || self == .paused }
 

@@ -29,7 +29,6 @@ public enum SearchAttributeType: Int, Sendable, TemporalEnumName, CustomStringCo
         }
     }
 
-
     public var description: String { name }
 
     /// Whether values of this type have an order (usable in ORDER BY and range predicates).

@@ -33,7 +33,7 @@ extension Database {
     public func compactRange(_ range: KeyRange = .all, in columnFamily: ColumnFamily? = nil) throws {
         try requireWritable("compact range")
         if let lower = range.lowerBound, let upper = range.upperBound {
-            try checkRangeOrder(lower, upper, operation: "compact range")
+            try checkRangeOrder(lower, upper, operation: "compact range", path: path)
         }
         try withLease("compact range", columnFamily) { database, family in
             func call(_ start: UnsafePointer<CChar>?, _ startCount: Int, _ end: UnsafePointer<CChar>?, _ endCount: Int) {

@@ -36,6 +36,14 @@ public struct KeyRange: Sendable, Hashable {
     }
 }
 
+/// Refuses a range whose end sorts before its start (RocksDB's behaviour for one is undefined).
+func checkRangeOrder(_ start: Bytes, _ end: Bytes, operation: String, path: String?) throws {
+    guard !end.lexicographicallyPrecedes(start) else {
+        throw StorageError(.invalidArgument, operation: operation, path: path,
+                           message: "range end \(end) sorts before its start \(start)")
+    }
+}
+
 /// Which way a scan walks its range.
 public enum ScanDirection: Sendable {
     case forward

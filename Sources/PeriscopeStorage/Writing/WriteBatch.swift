@@ -41,9 +41,7 @@ public final class WriteBatch {
 
     /// Removes every key in `[start, end)` when the batch is written.
     public func deleteRange(from start: Bytes, to end: Bytes, in family: ColumnFamily) throws {
-        guard !end.lexicographicallyPrecedes(start) else {
-            throw StorageError(.invalidArgument, operation: "batch delete range", message: "range end sorts before its start")
-        }
+        try checkRangeOrder(start, end, operation: "batch delete range", path: nil)
         try record("delete range", family) { handle in
             start.withCBytes { startPointer, startCount in
                 end.withCBytes { endPointer, endCount in
