@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
     ],
     targets: [
         // RocksDB's C API, as Debian's librocksdb-dev installs it. Only PeriscopeStorage imports it.
@@ -30,6 +32,23 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // libnghttp2's C API, as Debian's libnghttp2-dev installs it. Only PeriscopeHTTP2 imports it.
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        // HTTP/2 connections on SwiftNIO with nghttp2 doing framing, HPACK, flow control and
+        // stream state; h2c with prior knowledge or TLS with ALPN h2. Server and client roles.
+        .target(
+            name: "PeriscopeHTTP2",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Records, search attributes, namespace schemas, validation, order-preserving keys. Pure.
         .target(name: "PeriscopeModel"),
         // The `periscope` command line.
@@ -44,6 +63,7 @@ let package = Package(
 
         .testTarget(name: "PeriscopeStorageTests", dependencies: ["PeriscopeStorage"]),
         .testTarget(name: "PeriscopeModelTests", dependencies: ["PeriscopeModel"]),
+        .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2"]),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
         .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage"]),
     ]

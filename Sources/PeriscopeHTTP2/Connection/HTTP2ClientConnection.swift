@@ -1,0 +1,86 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One client HTTP/2 connection: many concurrent streams over one socket. Streams beyond
+/// the server's SETTINGS_MAX_CONCURRENT_STREAMS wait in nghttp2 until earlier ones finish.
+public final class HTTP2ClientConnection: Sendable {
+    public let channel: any Channel
+    private let handler: NIOLoopBound<HTTP2ConnectionHandler>
+
+    public static func connect(
+        host: String,
+        port: Int,
+        configuration: HTTP2ConnectionConfiguration = .init(),
+        tls: HTTP2TLS.Client? = nil,
+        group: any EventLoopGroup,
+        connectTimeout: TimeAmount = .seconds(10)
+    ) async throws -> HTTP2ClientConnection {
+        try configuration.settings.validate()
+        let sslContext = try tls?.makeContext()
+        let serverHostname = tls?.serverHostname ?? host
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let isAddress = (try? SocketAddress(ipAddress: serverHostname, port: 0)) != nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverHostname))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTP2ConnectionHandler(role: .client, configuration: configuration, statistics: nil))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self),
+                         eventLoop: channel.eventLoop)
+        }.get()
+        return HTTP2ClientConnection(channel: channel, handler: handler)
+    }
+
+    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Opens a stream with `headers` (`:method`, `:scheme`, `:authority`, `:path` first).
+    /// Without `endStream`, body bytes follow through `HTTP2Stream.write`.
+    public func openStream(
+        _ headers: HTTP2Headers,
+        endStream: Bool,
+        delegate: sending any HTTP2StreamDelegate
+    ) async throws -> HTTP2Stream {
+        let transfer = UncheckedTransfer(delegate)
+        let handler = self.handler
+        return try await channel.eventLoop.submit {
+            try handler.value.openStream(headers, endStream: endStream, delegate: transfer.value)
+        }.get()
+    }
+
+    /// Sends PING and returns the round-trip time.
+    public func ping() async throws -> TimeAmount {
+        let handler = self.handler
+        let promise = channel.eventLoop.makePromise(of: TimeAmount.self)
+        channel.eventLoop.execute { handler.value.ping(promise: promise) }
+        return try await promise.futureResult.get()
+    }
+
+    /// GOAWAY, let open streams finish, close.
+    public func close() async {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.beginGracefulShutdown(reason: "client closing") }
+        try? await channel.closeFuture.get()
+    }
+
+    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+}
+
+/// Moves a value that is not Sendable to the event loop that will own it from then on.
+struct UncheckedTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
