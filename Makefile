@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: run test build setup clean
+.PHONY: run test build setup clean proto bench-http2
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -20,5 +20,13 @@ build: setup
 setup:
 	@./scripts/setup.sh
 
+# Regenerate Sources/PeriscopeAPI/Generated from the .proto files (committed; CI never runs it).
+proto:
+	./scripts/generate-proto.sh
+
+# h2load against Periscope's health check and against nghttpd, side by side (docs/benchmarks.md).
+bench-http2: setup
+	./scripts/bench-http2.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-protoc-gen-swift

@@ -49,6 +49,25 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // gRPC-compatible RPC (and protobuf JSON) over PeriscopeHTTP2: server router, client calls.
+        .target(
+            name: "PeriscopeRPC",
+            dependencies: [
+                "PeriscopeHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Periscope's API: messages generated from proto/ (committed; `make proto` regenerates),
+        // method descriptors, and the services every node serves (health, diagnostics).
+        .target(
+            name: "PeriscopeAPI",
+            dependencies: [
+                "PeriscopeRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["proto"]
+        ),
         // Records, search attributes, namespace schemas, validation, order-preserving keys. Pure.
         .target(name: "PeriscopeModel"),
         // The `periscope` command line.
@@ -57,13 +76,26 @@ let package = Package(
             dependencies: [
                 "PeriscopeStorage",
                 "PeriscopeModel",
+                "PeriscopeHTTP2",
+                "PeriscopeRPC",
+                "PeriscopeAPI",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "PeriscopeStorageTests", dependencies: ["PeriscopeStorage"]),
         .testTarget(name: "PeriscopeModelTests", dependencies: ["PeriscopeModel"]),
-        .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2"]),
+        // Helpers the test targets share (running external clients); in no product.
+        .target(
+            name: "PeriscopeTestSupport",
+            dependencies: ["PeriscopeHTTP2", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2", "PeriscopeTestSupport"]),
+        .testTarget(
+            name: "PeriscopeRPCTests",
+            dependencies: ["PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2", "PeriscopeTestSupport"]
+        ),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
         .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage"]),
     ]

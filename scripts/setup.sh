@@ -2,12 +2,18 @@
 # Installs what Periscope needs to build and test, and only what is missing.
 # Idempotent: on a machine that already has everything it prints one line and exits.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 # Debian packages the build links against or the tests drive.
 packages=(
   pkg-config
   librocksdb-dev   # the per-shard LSM, through its C API (PeriscopeStorage)
   libnghttp2-dev   # HTTP/2 framing for the RPC layer
+  curl             # interop tests: JSON calls over h2c
+  nghttp2-client   # interop tests and the HTTP/2 benchmark: nghttp, h2load
+  nghttp2-server   # the HTTP/2 benchmark's baseline: nghttpd
+  python3
+  python3-venv     # the Python grpcio client of the interop tests
 )
 
 missing=()
@@ -26,6 +32,16 @@ if ((${#missing[@]} > 0)); then
   echo "setup: installing ${missing[*]}"
   "${as_root[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Python gRPC client (grpcio, generated from our .proto files at test time), pinned.
+venv=.venv
+requirements=Tests/Interop/requirements.txt
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.installed"; then
+  echo "setup: creating $venv (Python grpcio for the interop tests)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/requirements.installed"
 fi
 
 command -v swift >/dev/null || { echo "setup: the Swift toolchain (6.x) is not on PATH; install it from swift.org" >&2; exit 1; }

@@ -2,10 +2,11 @@ import NIOCore
 import NIOPosix
 @testable import PeriscopeHTTP2
 import Synchronization
+@_exported import PeriscopeTestSupport
 
 /// A server stream that answers once the request is complete:
 /// `/echo` returns the request body, `/bytes/N` returns N bytes, `/trailers` ends with
-/// trailers, `/hang` never answers. Response bodies go out in 64 KiB writes that honour
+/// trailers, `/delay/MS` answers after MS milliseconds, `/hang` never answers. Response bodies go out in 64 KiB writes that honour
 /// the stream's back-pressure.
 final class TestServerStream: HTTP2StreamDelegate, @unchecked Sendable {
     private var path = ""
@@ -31,6 +32,12 @@ final class TestServerStream: HTTP2StreamDelegate, @unchecked Sendable {
         switch path {
         case "/hang":
             return
+        case let delay where delay.hasPrefix("/delay/"):
+            let milliseconds = Int64(delay.dropFirst("/delay/".count)) ?? 0
+            stream.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+                stream.sendHeaders([":status": "200"], endStream: false)
+                stream.write(ByteBuffer(string: "waited \(milliseconds) ms"), endStream: true)
+            }
         case "/trailers":
             stream.sendHeaders([":status": "200"], endStream: false)
             stream.write(ByteBuffer(string: "body"))
@@ -56,49 +63,6 @@ final class TestServerStream: HTTP2StreamDelegate, @unchecked Sendable {
     }
 }
 
-/// Collects a response on the client side and hands it over when the stream closes.
-final class CollectingStream: HTTP2StreamDelegate, @unchecked Sendable {
-    struct Response: Sendable {
-        var headers: HTTP2Headers?
-        var body = ByteBuffer()
-        var trailers: HTTP2Headers?
-        var error: HTTP2Error?
-    }
-
-    private var response = Response()
-    private let promise: EventLoopPromise<Response>
-
-    init(_ promise: EventLoopPromise<Response>) { self.promise = promise }
-
-    func receive(_ part: HTTP2StreamPart, on stream: HTTP2Stream) {
-        switch part {
-        case .headers(let headers, _):
-            if response.headers == nil { response.headers = headers } else { response.trailers = headers }
-        case .data(var bytes, _):
-            stream.consumed(bytes.readableBytes)
-            response.body.writeBuffer(&bytes)
-        }
-    }
-
-    func streamClosed(_ stream: HTTP2Stream, error: HTTP2Error?) {
-        response.error = error
-        promise.succeed(response)
-    }
-}
-
-extension HTTP2ClientConnection {
-    /// One request, the whole response.
-    func fetch(_ path: String, method: String = "GET", body: ByteBuffer? = nil,
-               extraHeaders: [(String, String)] = []) async throws -> CollectingStream.Response {
-        var headers: HTTP2Headers = [":method": method, ":scheme": "http", ":authority": "localhost", ":path": path]
-        for (name, value) in extraHeaders { headers.add(name, value) }
-        let promise = channel.eventLoop.makePromise(of: CollectingStream.Response.self)
-        let stream = try await openStream(headers, endStream: body == nil, delegate: CollectingStream(promise))
-        if let body { try await stream.write(body, endStream: true).get() }
-        return try await promise.futureResult.get()
-    }
-}
-
 /// A server on 127.0.0.1 with an ephemeral port, answering with `TestServerStream`.
 func startTestServer(configuration: HTTP2ConnectionConfiguration = .init(),
                      tls: HTTP2TLS.Server? = nil) async throws -> HTTP2Server {
@@ -110,35 +74,3 @@ func pattern(count: Int) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 }
 
-import Foundation
-
-struct ToolResult: Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs an external program (curl, nghttp, python…) to completion, killing it after `timeout`.
-func runTool(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ToolResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let stdout = Pipe(), stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let killer = Task {
-        try await Task.sleep(for: timeout)
-        process.terminate()
-    }
-    // Read both pipes fully before waiting, so a chatty tool cannot block on a full pipe.
-    async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-    async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
-    let (outData, errData) = await (out, err)
-    await Task.detached { process.waitUntilExit() }.value
-    killer.cancel()
-    return ToolResult(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
-}

@@ -1,0 +1,54 @@
+import PeriscopeRPC
+
+/// `grpc.health.v1.Health`.
+public enum HealthMethods {
+    static let service = "grpc.health.v1.Health"
+    public static let check = RPCMethod<Grpc_Health_V1_HealthCheckRequest, Grpc_Health_V1_HealthCheckResponse>(service: service, name: "Check")
+    public static let watch = RPCMethod<Grpc_Health_V1_HealthCheckRequest, Grpc_Health_V1_HealthCheckResponse>(service: service, name: "Watch")
+}
+
+/// `periscope.v1.Diagnostics`.
+public enum DiagnosticsMethods {
+    public static let service = "periscope.v1.Diagnostics"
+    public static let echo = RPCMethod<Periscope_V1_EchoRequest, Periscope_V1_EchoResponse>(service: service, name: "Echo")
+    public static let echoStream = RPCMethod<Periscope_V1_EchoRequest, Periscope_V1_EchoResponse>(service: service, name: "EchoStream")
+}
+
+/// `periscope.v1.VisibilityService`.
+public enum VisibilityMethods {
+    public static let service = "periscope.v1.VisibilityService"
+    public static let recordExecutionStarted = RPCMethod<Periscope_V1_RecordExecutionStartedRequest, Periscope_V1_WriteResponse>(service: service, name: "RecordExecutionStarted")
+    public static let recordExecutionClosed = RPCMethod<Periscope_V1_RecordExecutionClosedRequest, Periscope_V1_WriteResponse>(service: service, name: "RecordExecutionClosed")
+    public static let upsertExecution = RPCMethod<Periscope_V1_UpsertExecutionRequest, Periscope_V1_WriteResponse>(service: service, name: "UpsertExecution")
+    public static let deleteExecution = RPCMethod<Periscope_V1_DeleteExecutionRequest, Periscope_V1_WriteResponse>(service: service, name: "DeleteExecution")
+    public static let writeBatch = RPCMethod<Periscope_V1_WriteBatchRequest, Periscope_V1_WriteBatchResponse>(service: service, name: "WriteBatch")
+    public static let listExecutions = RPCMethod<Periscope_V1_ListExecutionsRequest, Periscope_V1_ListExecutionsResponse>(service: service, name: "ListExecutions")
+    public static let countExecutions = RPCMethod<Periscope_V1_CountExecutionsRequest, Periscope_V1_CountExecutionsResponse>(service: service, name: "CountExecutions")
+    public static let getExecution = RPCMethod<Periscope_V1_GetExecutionRequest, Periscope_V1_GetExecutionResponse>(service: service, name: "GetExecution")
+    public static let createNamespace = RPCMethod<Periscope_V1_CreateNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "CreateNamespace")
+    public static let describeNamespace = RPCMethod<Periscope_V1_DescribeNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "DescribeNamespace")
+    public static let updateNamespace = RPCMethod<Periscope_V1_UpdateNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "UpdateNamespace")
+    public static let listNamespaces = RPCMethod<Periscope_V1_ListNamespacesRequest, Periscope_V1_ListNamespacesResponse>(service: service, name: "ListNamespaces")
+    public static let addSearchAttributes = RPCMethod<Periscope_V1_AddSearchAttributesRequest, Periscope_V1_SearchAttributesResponse>(service: service, name: "AddSearchAttributes")
+    public static let removeSearchAttributes = RPCMethod<Periscope_V1_RemoveSearchAttributesRequest, Periscope_V1_SearchAttributesResponse>(service: service, name: "RemoveSearchAttributes")
+    public static let listSearchAttributes = RPCMethod<Periscope_V1_ListSearchAttributesRequest, Periscope_V1_SearchAttributesResponse>(service: service, name: "ListSearchAttributes")
+}
+
+/// `periscope.v1.AdminService`.
+public enum AdminMethods {
+    public static let service = "periscope.v1.AdminService"
+    public static let getClusterStatus = RPCMethod<Periscope_V1_GetClusterStatusRequest, Periscope_V1_ClusterStatus>(service: service, name: "GetClusterStatus")
+    public static let getShardMap = RPCMethod<Periscope_V1_GetShardMapRequest, Periscope_V1_ShardMap>(service: service, name: "GetShardMap")
+    public static let addNode = RPCMethod<Periscope_V1_AddNodeRequest, Periscope_V1_MembershipChangeResponse>(service: service, name: "AddNode")
+    public static let removeNode = RPCMethod<Periscope_V1_RemoveNodeRequest, Periscope_V1_MembershipChangeResponse>(service: service, name: "RemoveNode")
+    public static let transferLeadership = RPCMethod<Periscope_V1_TransferLeadershipRequest, Periscope_V1_TransferLeadershipResponse>(service: service, name: "TransferLeadership")
+    public static let getNamespacePlacement = RPCMethod<Periscope_V1_GetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "GetNamespacePlacement")
+    public static let setNamespacePlacement = RPCMethod<Periscope_V1_SetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "SetNamespacePlacement")
+}
+
+/// `periscope.v1.RaftTransport`.
+public enum RaftTransportMethods {
+    public static let service = "periscope.v1.RaftTransport"
+    public static let exchange = RPCMethod<Periscope_V1_RaftMessageBatch, Periscope_V1_RaftBatchAck>(service: service, name: "Exchange")
+    public static let sendSnapshot = RPCMethod<Periscope_V1_SnapshotChunk, Periscope_V1_SnapshotResult>(service: service, name: "SendSnapshot")
+}

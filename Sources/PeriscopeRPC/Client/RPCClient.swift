@@ -1,0 +1,130 @@
+import NIOCore
+import NIOPosix
+import PeriscopeHTTP2
+import SwiftProtobuf
+
+/// Calls methods on one server over one HTTP/2 connection, any number concurrently.
+public final class RPCClient: Sendable {
+    public let connection: HTTP2ClientConnection
+    private let authority: String
+    private let maxReceiveMessageBytes: Int
+
+    public init(connection: HTTP2ClientConnection, authority: String, maxReceiveMessageBytes: Int = 16 << 20) {
+        self.connection = connection
+        self.authority = authority
+        self.maxReceiveMessageBytes = maxReceiveMessageBytes
+    }
+
+    public static func connect(host: String, port: Int, tls: HTTP2TLS.Client? = nil,
+                               configuration: HTTP2ConnectionConfiguration = .init(),
+                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> RPCClient {
+        let connection = try await HTTP2ClientConnection.connect(host: host, port: port, configuration: configuration,
+                                                                 tls: tls, group: group)
+        return RPCClient(connection: connection, authority: "\(host):\(port)")
+    }
+
+    public func close() async { await connection.close() }
+
+    /// One request, one response. Throws `RPCStatus` for every failure, local or remote.
+    public func unary<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ request: Request,
+        timeout: Duration? = nil,
+        metadata: [(String, String)] = []
+    ) async throws(RPCStatus) -> Response {
+        try await bidirectionalStreaming(method, timeout: timeout, metadata: metadata) { requests, responses in
+            try await requests.send(request)
+            try await requests.finish()
+            var iterator = responses.makeAsyncIterator()
+            guard let response = try await iterator.next() else {
+                throw RPCStatus(.internalError, "\(method.path) returned OK without a response message")
+            }
+            guard try await iterator.next() == nil else {
+                throw RPCStatus(.internalError, "\(method.path) returned more than one response message")
+            }
+            return response
+        }
+    }
+
+    /// Opens a call, gives `body` a writer for requests and the sequence of responses, and
+    /// returns what `body` returns. The call is cancelled if `body` throws or the deadline passes.
+    public func bidirectionalStreaming<Request, Response, Result: Sendable>(
+        _ method: RPCMethod<Request, Response>,
+        timeout: Duration? = nil,
+        metadata: [(String, String)] = [],
+        _ body: (RPCCallWriter<Request>, RPCResponseSequence<Response>) async throws -> Result
+    ) async throws(RPCStatus) -> Result {
+        var headers: HTTP2Headers = [":method": "POST", ":scheme": "http", ":authority": authority,
+                                     ":path": method.path, "content-type": "application/grpc", "te": "trailers"]
+        if let timeout { headers.add("grpc-timeout", GRPCTimeout.format(timeout)) }
+        for (name, value) in metadata { headers.add(name.lowercased(), value) }
+
+        let (messages, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let call = RPCClientCall(maxMessageBytes: maxReceiveMessageBytes, messages: continuation)
+        let stream: HTTP2Stream
+        do {
+            stream = try await connection.openStream(headers, endStream: false, delegate: call)
+        } catch {
+            throw RPCStatus(error)
+        }
+        let deadlineTask = timeout.map { timeout in
+            Task {
+                try await Task.sleep(for: timeout)
+                stream.eventLoop.execute { call.cancel(RPCStatus(.deadlineExceeded, "no answer within \(timeout)")) }
+            }
+        }
+        defer { deadlineTask?.cancel() }
+        do {
+            let result = try await body(RPCCallWriter(stream: stream), RPCResponseSequence(messages: messages))
+            return result
+        } catch {
+            stream.eventLoop.execute { call.cancel(RPCStatus(.cancelled, "the caller abandoned the call")) }
+            throw RPCStatus(error)
+        }
+    }
+}
+
+/// Sends the requests of a call; `finish` ends the client's side.
+public struct RPCCallWriter<Message: SwiftProtobuf.Message & Sendable>: Sendable {
+    let stream: HTTP2Stream
+
+    public func send(_ message: Message) async throws {
+        let bytes = try MessageCodec.protobuf.encode(message, allocator: ByteBufferAllocator())
+        do {
+            try await stream.write(MessageFramer.frame(bytes, allocator: ByteBufferAllocator())).get()
+        } catch {
+            throw RPCStatus(error)
+        }
+    }
+
+    public func finish() async throws {
+        do {
+            try await stream.write(ByteBuffer(), endStream: true).get()
+        } catch {
+            throw RPCStatus(error)
+        }
+    }
+}
+
+/// The responses of a call, decoded, in order; throws the call's status if it is not OK.
+public struct RPCResponseSequence<Message: SwiftProtobuf.Message & Sendable>: AsyncSequence, Sendable {
+    public typealias Element = Message
+    let messages: AsyncThrowingStream<ByteBuffer, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> Message? {
+            do {
+                guard let bytes = try await base.next() else { return nil }
+                return try MessageCodec.protobuf.decode(Message.self, from: bytes)
+            } catch {
+                throw RPCStatus(error)
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: messages.makeAsyncIterator())
+    }
+}

@@ -1,0 +1,71 @@
+import NIOCore
+import PeriscopeHTTP2
+
+/// The client side of one call: collects the response head, messages and status, and
+/// hands messages to the caller as they arrive. Lives on the connection's event loop.
+final class RPCClientCall: HTTP2StreamDelegate, @unchecked Sendable {
+    private var deframer: MessageDeframer
+    private var responseHeaders: HTTP2Headers?
+    private let messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    private var completed = false
+    private var stream: HTTP2Stream?
+
+    init(maxMessageBytes: Int, messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
+        self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
+        self.messages = messages
+    }
+
+    func receive(_ part: HTTP2StreamPart, on stream: HTTP2Stream) {
+        self.stream = stream
+        switch part {
+        case .headers(let headers, let endStream):
+            if responseHeaders == nil {
+                responseHeaders = headers
+                if let status = headers.status, status != 200 {
+                    return complete(RPCStatus(RPCStatus.Code.fromHTTPStatus(status),
+                                              "the server answered HTTP \(status), not gRPC"), reset: true)
+                }
+                if !endStream, headers.contentType.flatMap(MessageCodec.init(contentType:)) != .protobuf {
+                    return complete(RPCStatus(.internalError, "the server answered content-type "
+                        + "'\(headers.contentType ?? "")', not application/grpc"), reset: true)
+                }
+            }
+            if endStream { complete(Self.status(from: headers)) }
+        case .data(var bytes, let endStream):
+            stream.consumed(bytes.readableBytes)
+            deframer.append(&bytes)
+            do {
+                while let message = try deframer.next() { messages.yield(message) }
+            } catch {
+                return complete(error, reset: true)
+            }
+            if endStream {
+                complete(RPCStatus(.internalError, "the server ended the stream without grpc-status trailers"))
+            }
+        }
+    }
+
+    func streamClosed(_ stream: HTTP2Stream, error: HTTP2Error?) {
+        complete(error.map { RPCStatus($0) } ?? RPCStatus(.internalError, "the stream closed without a status"))
+    }
+
+    /// Fails the call locally (deadline, cancellation) and resets the stream.
+    func cancel(_ status: RPCStatus) {
+        complete(status, reset: true)
+    }
+
+    private func complete(_ status: RPCStatus, reset: Bool = false) {
+        guard !completed else { return }
+        completed = true
+        if status.code == .ok { messages.finish() } else { messages.finish(throwing: status) }
+        if reset { stream?.reset(.cancel) }
+    }
+
+    static func status(from trailers: HTTP2Headers) -> RPCStatus {
+        guard let raw = trailers["grpc-status"], let number = Int(raw) else {
+            return RPCStatus(.internalError, "the response carried no valid grpc-status")
+        }
+        let code = RPCStatus.Code(rawValue: number) ?? .unknown
+        return RPCStatus(code, trailers["grpc-message"].map(PercentEncoding.decode) ?? "")
+    }
+}

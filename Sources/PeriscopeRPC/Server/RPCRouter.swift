@@ -1,0 +1,62 @@
+import NIOCore
+import SwiftProtobuf
+
+/// The methods a server answers, by path. Built once before the server starts.
+public struct RPCRouter: Sendable {
+    var handlers: [String: RPCHandler] = [:]
+
+    public init() {}
+
+    public var paths: [String] { handlers.keys.sorted() }
+
+    /// One request message, one response message.
+    public mutating func unary<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
+    ) {
+        handlers[method.path] = .unary { bytes, codec, context, allocator in
+            let request = try codec.decode(Request.self, from: bytes)
+            let response = try await handler(request, context)
+            return try codec.encode(response, allocator: allocator)
+        }
+    }
+
+    /// Streams both ways; the handler returns when it has sent its last response.
+    public mutating func bidirectionalStreaming<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ handler: @escaping @Sendable (RPCRequestStream<Request>, RPCResponseWriter<Response>, RPCContext) async throws -> Void
+    ) {
+        handlers[method.path] = .streaming { inbound, outbound, codec, context in
+            try await handler(RPCRequestStream(inbound: inbound, codec: codec),
+                              RPCResponseWriter(outbound: outbound, codec: codec), context)
+        }
+    }
+
+    /// One request message, a stream of responses.
+    public mutating func serverStreaming<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ handler: @escaping @Sendable (Request, RPCResponseWriter<Response>, RPCContext) async throws -> Void
+    ) {
+        bidirectionalStreaming(method) { requests, responses, context in
+            var iterator = requests.makeAsyncIterator()
+            guard let request = try await iterator.next() else {
+                throw RPCStatus(.invalidArgument, "\(method.path) expects one request message; none arrived")
+            }
+            guard try await iterator.next() == nil else {
+                throw RPCStatus(.invalidArgument, "\(method.path) expects one request message; more arrived")
+            }
+            try await handler(request, responses, context)
+        }
+    }
+}
+
+/// A handler with its message types erased to bytes.
+enum RPCHandler: Sendable {
+    case unary(@Sendable (ByteBuffer, MessageCodec, RPCContext, ByteBufferAllocator) async throws -> ByteBuffer)
+    case streaming(@Sendable (RPCInbound, RPCOutbound, MessageCodec, RPCContext) async throws -> Void)
+
+    var isStreaming: Bool {
+        if case .streaming = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,338 @@
+import NIOCore
+import PeriscopeHTTP2
+
+/// Limits of the RPC layer, on top of the HTTP/2 ones.
+public struct RPCLimits: Sendable {
+    /// Largest request message accepted (RESOURCE_EXHAUSTED beyond); gRPC's default. A
+    /// connection holds at most maxConcurrentStreams × this much request data.
+    public var maxReceiveMessageBytes = 4 << 20
+    /// Request bytes a streaming handler may leave untaken before the client is slowed down.
+    public var streamingBufferedBytesMax = 4 << 20
+    /// Deadline applied when the client sends no `grpc-timeout`; nil for none.
+    public var defaultDeadline: Duration? = nil
+
+    public init() {}
+}
+
+/// One call on the server: the `HTTP2StreamDelegate` of a stream a client opened. It checks
+/// the head (method, content type, path, timeout), reassembles messages, runs the handler
+/// in a task, and writes headers, messages and the status trailers. It lives on the
+/// stream's event loop; the handler's task reaches it only through `eventLoop.execute`.
+final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
+    private let router: RPCRouter
+    private let limits: RPCLimits
+    private let allocator = ByteBufferAllocator()
+
+    private var stream: HTTP2Stream?
+    private var eventLoop: (any EventLoop)?
+    private var codec: MessageCodec = .protobuf
+    private var handler: RPCHandler?
+    private var context: RPCContext?
+    private var deframer: MessageDeframer
+    private var jsonBody = ByteBuffer()
+    private var unaryRequest: ByteBuffer?
+    private var requests: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
+    private var task: Task<Void, Never>?
+    private var deadlineTimer: Scheduled<Void>?
+
+    private var sentHeaders = false
+    private var finished = false
+    private var requestEnded = false
+    /// Received bytes not yet returned to the flow-control window (streaming calls).
+    private var untakenBytes = 0
+    private var owedConsumption = 0
+
+    init(router: RPCRouter, limits: RPCLimits) {
+        self.router = router
+        self.limits = limits
+        self.deframer = MessageDeframer(maxMessageBytes: limits.maxReceiveMessageBytes)
+    }
+
+    // MARK: Inbound
+
+    func receive(_ part: HTTP2StreamPart, on stream: HTTP2Stream) {
+        guard !finished else {
+            if case .data(let bytes, _) = part { stream.consumed(bytes.readableBytes) }
+            return
+        }
+        switch part {
+        case .headers(let headers, let endStream):
+            if self.stream == nil {
+                self.stream = stream
+                self.eventLoop = stream.eventLoop
+                start(headers, on: stream)
+            }
+            if endStream { endOfRequest() }  // second header block: request trailers
+        case .data(var bytes, let endStream):
+            account(bytes.readableBytes, on: stream)
+            switch codec {
+            case .protobuf:
+                deframer.append(&bytes)
+                drainMessages()
+            case .json:
+                guard jsonBody.readableBytes + bytes.readableBytes <= limits.maxReceiveMessageBytes else {
+                    return fail(RPCStatus(.resourceExhausted,
+                                          "JSON body exceeds the limit of \(limits.maxReceiveMessageBytes) bytes"))
+                }
+                jsonBody.writeBuffer(&bytes)
+            }
+            if endStream && !finished { endOfRequest() }
+        }
+    }
+
+    func streamClosed(_ stream: HTTP2Stream, error: HTTP2Error?) {
+        deadlineTimer?.cancel()
+        if !finished {
+            // The client reset the stream or the connection went away: stop the handler.
+            finished = true
+            task?.cancel()
+            requests?.finish(throwing: RPCStatus(.cancelled, "the client cancelled the call (\(error.map { "\($0)" } ?? "stream closed"))"))
+        }
+        requests = nil
+        self.stream = nil
+    }
+
+    private func start(_ headers: HTTP2Headers, on stream: HTTP2Stream) {
+        guard headers.method == "POST" else {
+            return respondHTTP(405, "gRPC and JSON calls use POST; got \(headers.method ?? "no method")\n", extra: [("allow", "POST")])
+        }
+        guard let codec = MessageCodec(contentType: headers.contentType) else {
+            return respondHTTP(415, "unsupported content-type '\(headers.contentType ?? "")'; "
+                + "use application/grpc (gRPC) or application/json\n")
+        }
+        self.codec = codec
+        let path = headers.path ?? ""
+        guard let handler = router.handlers[path] else {
+            return fail(RPCStatus(.unimplemented, "unknown method \(path)"))
+        }
+        if let encoding = headers["grpc-encoding"], encoding != "identity" {
+            return fail(RPCStatus(.unimplemented, "grpc-encoding '\(encoding)' is not supported; send identity"))
+        }
+        var timeout = limits.defaultDeadline
+        if let value = headers["grpc-timeout"] {
+            guard let parsed = GRPCTimeout.parse(value) else {
+                return fail(RPCStatus(.invalidArgument, "malformed grpc-timeout '\(value)': want 1-8 digits and a unit of H, M, S, m, u or n"))
+            }
+            timeout = parsed
+        }
+        self.handler = handler
+        let deadline = timeout.map { ContinuousClock.now.advanced(by: $0) }
+        context = RPCContext(path: path, headers: headers, deadline: deadline)
+        if let timeout {
+            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            deadlineTimer = stream.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+                fail(RPCStatus(.deadlineExceeded, "the call's deadline of \(timeout) passed"))
+            }
+        }
+        if case .streaming = handler { startStreaming() }
+    }
+
+    /// Returns received bytes to the window at once, unless a streaming handler has more than
+    /// its share untaken: then they are owed until it catches up.
+    private func account(_ count: Int, on stream: HTTP2Stream) {
+        guard handler?.isStreaming == true else { return stream.consumed(count) }
+        untakenBytes += count
+        if untakenBytes <= limits.streamingBufferedBytesMax + limits.maxReceiveMessageBytes {
+            stream.consumed(count)
+        } else {
+            owedConsumption += count
+        }
+    }
+
+    private func taken(_ count: Int) {
+        untakenBytes -= count + 5
+        guard owedConsumption > 0, untakenBytes <= limits.streamingBufferedBytesMax else { return }
+        stream?.consumed(owedConsumption)
+        owedConsumption = 0
+    }
+
+    private func drainMessages() {
+        do {
+            while let message = try deframer.next() {
+                if let requests {
+                    requests.yield(message)
+                } else if unaryRequest == nil {
+                    unaryRequest = message
+                } else {
+                    return fail(RPCStatus(.invalidArgument, "\(context?.path ?? "a unary method") takes one request message; a second arrived"))
+                }
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func endOfRequest() {
+        guard !requestEnded, !finished, let handler, let context else { return }
+        requestEnded = true
+        switch codec {
+        case .protobuf:
+            do { try deframer.checkComplete() } catch { return fail(error) }
+        case .json:
+            splitJSONBody()
+        }
+        switch handler {
+        case .streaming:
+            requests?.finish()
+        case .unary(let run):
+            guard let request = unaryRequest else {
+                return fail(RPCStatus(.invalidArgument, "\(context.path) takes one request message; none arrived"))
+            }
+            runUnary(run, request: request, context: context)
+        }
+    }
+
+    /// JSON calls carry the whole body at once: one object for unary methods, one object per
+    /// line for streaming ones. An empty body is the empty message.
+    private func splitJSONBody() {
+        let text = jsonBody.readableBytesView
+        if handler?.isStreaming == true {
+            for line in text.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
+                untakenBytes += line.count + 5
+                requests?.yield(allocator.buffer(bytes: line))
+            }
+        } else {
+            unaryRequest = text.isEmpty ? allocator.buffer(string: "{}") : jsonBody
+        }
+    }
+
+    // MARK: Handler tasks
+
+    private func runUnary(_ run: @escaping @Sendable (ByteBuffer, MessageCodec, RPCContext, ByteBufferAllocator) async throws -> ByteBuffer,
+                          request: ByteBuffer, context: RPCContext) {
+        guard let eventLoop = stream?.eventLoop else { return }
+        let codec = self.codec, allocator = self.allocator
+        task = Task {
+            let result: Result<ByteBuffer, RPCStatus>
+            do {
+                result = .success(try await run(request, codec, context, allocator))
+            } catch {
+                result = .failure(RPCStatus(error))
+            }
+            eventLoop.execute { [self] in
+                switch result {
+                case .success(let response):
+                    sendMessage(response)
+                    finish(.ok)
+                case .failure(let status):
+                    fail(status)
+                }
+            }
+        }
+    }
+
+    private func startStreaming() {
+        guard case .streaming(let run)? = handler, let context, let eventLoop = stream?.eventLoop else { return }
+        let (messages, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        requests = continuation
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let inbound = RPCInbound(messages: messages, taken: { count in
+            eventLoop.execute { bound.value.taken(count) }
+        })
+        let outbound = RPCOutbound(send: { message in
+            try await eventLoop.flatSubmit { bound.value.sendMessage(message) }.get()
+        })
+        let codec = self.codec
+        task = Task {
+            let status: RPCStatus
+            do {
+                try await run(inbound, outbound, codec, context)
+                status = .ok
+            } catch {
+                status = RPCStatus(error)
+            }
+            eventLoop.execute { status.code == .ok ? bound.value.finish(status) : bound.value.fail(status) }
+        }
+    }
+
+    // MARK: Outbound
+
+    @discardableResult
+    private func sendMessage(_ message: ByteBuffer) -> EventLoopFuture<Void> {
+        guard !finished, let stream else {
+            return eventLoop!.makeFailedFuture(RPCStatus(.cancelled, "the call has ended"))
+        }
+        sendHeadersIfNeeded(on: stream)
+        switch codec {
+        case .protobuf:
+            return stream.write(MessageFramer.frame(message, allocator: allocator))
+        case .json:
+            var line = message
+            if handler?.isStreaming == true { line.writeString("\n") }
+            return stream.write(line)
+        }
+    }
+
+    private func sendHeadersIfNeeded(on stream: HTTP2Stream) {
+        guard !sentHeaders else { return }
+        sentHeaders = true
+        stream.sendHeaders([":status": "200", "content-type": codec.responseContentType], endStream: false)
+    }
+
+    /// Ends the call with `status` (OK or an error after messages were sent).
+    private func finish(_ status: RPCStatus) {
+        guard !finished, let stream else { return }
+        finished = true
+        deadlineTimer?.cancel()
+        switch codec {
+        case .protobuf:
+            sendHeadersIfNeeded(on: stream)
+            stream.sendTrailers(Self.statusTrailers(status))
+        case .json:
+            sendHeadersIfNeeded(on: stream)
+            if status.code != .ok {
+                stream.write(jsonError(status))
+            }
+            stream.write(allocator.buffer(capacity: 0), endStream: true)
+        }
+    }
+
+    /// Ends the call with an error; before any message, as a trailers-only response (gRPC)
+    /// or an HTTP error status with a JSON body.
+    private func fail(_ status: RPCStatus) {
+        guard !finished, let stream else { return }
+        task?.cancel()
+        requests?.finish(throwing: status)
+        if sentHeaders { return finish(status) }
+        finished = true
+        deadlineTimer?.cancel()
+        switch codec {
+        case .protobuf:
+            var headers: HTTP2Headers = [":status": "200", "content-type": "application/grpc"]
+            for field in Self.statusTrailers(status).fields { headers.add(field.name, field.value) }
+            if status.code == .unimplemented { headers.add("grpc-accept-encoding", "identity") }
+            stream.sendHeaders(headers, endStream: true)
+        case .json:
+            stream.sendHeaders([":status": "\(status.code.httpStatus)", "content-type": "application/json",
+                                "grpc-status": "\(status.code.rawValue)"], endStream: false)
+            stream.write(jsonError(status), endStream: true)
+        }
+    }
+
+    private func respondHTTP(_ status: Int, _ body: String, extra: [(String, String)] = []) {
+        guard let stream else { return }
+        finished = true
+        var headers: HTTP2Headers = [":status": "\(status)", "content-type": "text/plain; charset=utf-8"]
+        for (name, value) in extra { headers.add(name, value) }
+        stream.sendHeaders(headers, endStream: false)
+        stream.write(allocator.buffer(string: body), endStream: true)
+    }
+
+    private func jsonError(_ status: RPCStatus) -> ByteBuffer {
+        let escaped = status.message.unicodeScalars.map { scalar -> String in
+            switch scalar {
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case _ where scalar.value < 0x20: return "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: return String(scalar)
+            }
+        }.joined()
+        return allocator.buffer(string: "{\"code\":\(status.code.rawValue),\"status\":\"\(status.code.name)\",\"message\":\"\(escaped)\"}\n")
+    }
+
+    static func statusTrailers(_ status: RPCStatus) -> HTTP2Headers {
+        var trailers: HTTP2Headers = ["grpc-status": "\(status.code.rawValue)"]
+        if !status.message.isEmpty { trailers.add("grpc-message", PercentEncoding.encode(status.message)) }
+        return trailers
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+import NIOPosix
+import PeriscopeAPI
+import PeriscopeHTTP2
+import PeriscopeRPC
+import Testing
+
+/// Bad input at the gRPC level, sent as crafted bodies over a real HTTP/2 connection. Each
+/// gets the status gRPC names, and the connection keeps working.
+@Suite("RPC: bad requests")
+struct BadRequestTests {
+    func call(_ connection: HTTP2ClientConnection, path: String, body: [UInt8],
+              headers: [(String, String)] = []) async throws -> (status: Int?, message: String?) {
+        let response = try await connection.fetch(path, method: "POST", body: ByteBuffer(bytes: body),
+                                                  extraHeaders: [("content-type", "application/grpc"), ("te", "trailers")] + headers)
+        // Trailers-only responses carry the status in the only header block.
+        let statusBlock = response.trailers ?? response.headers
+        return (statusBlock?["grpc-status"].flatMap { Int($0) }, statusBlock?["grpc-message"])
+    }
+
+    func framed(_ message: [UInt8], declaredLength: Int? = nil, flag: UInt8 = 0) -> [UInt8] {
+        let length = UInt32(declaredLength ?? message.count)
+        return [flag, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + message
+    }
+
+    @Test func eachBadRequestGetsItsStatusAndTheConnectionLives() async throws {
+        var limits = RPCLimits()
+        limits.maxReceiveMessageBytes = 64 << 10
+        let server = try await startRPCServer(limits: limits)
+        let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.localAddress.port!,
+                                                                 group: MultiThreadedEventLoopGroup.singleton)
+        let echo = DiagnosticsMethods.echo.path
+        let valid: [UInt8] = try Periscope_V1_EchoRequest.with { $0.payload = .init([1, 2, 3]) }.serializedBytes()
+
+        let unknown = try await call(connection, path: "/periscope.v1.Nope/Call", body: framed(valid))
+        #expect(unknown.status == RPCStatus.Code.unimplemented.rawValue)
+        #expect(unknown.message == "unknown method /periscope.v1.Nope/Call")
+
+        let garbage = try await call(connection, path: echo, body: framed([0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+        #expect(garbage.status == RPCStatus.Code.invalidArgument.rawValue)
+        #expect(garbage.message?.contains("not a valid periscope.v1.EchoRequest") == true, "\(garbage)")
+
+        let lyingPrefix = try await call(connection, path: echo, body: framed(valid, declaredLength: 1_000))
+        #expect(lyingPrefix.status == RPCStatus.Code.invalidArgument.rawValue)
+        #expect(lyingPrefix.message?.contains("length prefix says 1000 bytes, \(valid.count) arrived") == true, "\(lyingPrefix)")
+
+        let oversized = try await call(connection, path: echo, body: framed([], declaredLength: 1 << 20))
+        #expect(oversized.status == RPCStatus.Code.resourceExhausted.rawValue)
+        #expect(oversized.message?.contains("exceeds the limit of 65536 bytes") == true, "\(oversized)")
+
+        let compressed = try await call(connection, path: echo, body: framed(valid, flag: 1))
+        #expect(compressed.status == RPCStatus.Code.internalError.rawValue)
+
+        let twoMessages = try await call(connection, path: echo, body: framed(valid) + framed(valid))
+        #expect(twoMessages.status == RPCStatus.Code.invalidArgument.rawValue)
+
+        let noMessage = try await call(connection, path: echo, body: [])
+        #expect(noMessage.status == RPCStatus.Code.invalidArgument.rawValue)
+
+        let badTimeout = try await call(connection, path: echo, body: framed(valid), headers: [("grpc-timeout", "soon")])
+        #expect(badTimeout.status == RPCStatus.Code.invalidArgument.rawValue)
+        #expect(badTimeout.message?.contains("malformed grpc-timeout 'soon'") == true)
+
+        let gzip = try await call(connection, path: echo, body: framed(valid), headers: [("grpc-encoding", "gzip")])
+        #expect(gzip.status == RPCStatus.Code.unimplemented.rawValue)
+
+        let fine = try await call(connection, path: echo, body: framed(valid))
+        #expect(fine.status == 0)
+        #expect(server.statistics.openConnections == 1)
+        await connection.close()
+        await server.shutdown()
+    }
+}
