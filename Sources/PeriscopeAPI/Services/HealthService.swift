@@ -22,7 +22,8 @@ public final class HealthService: Sendable {
     }
 
     public func register(in router: inout RPCRouter) {
-        router.unary(HealthMethods.check) { request, _ in
+        // On the event loop: a liveness probe must not queue behind busy handlers.
+        router.unaryOnEventLoop(HealthMethods.check) { request, _ in
             guard let status = self.status(of: request.service) else {
                 throw RPCStatus(.notFound, "no health status for service '\(request.service)'")
             }

@@ -70,7 +70,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     private func start(context: ChannelHandlerContext) {
         guard keepaliveTask == nil, session != nil else { return }
-        statistics?.update { $0.openConnections += 1; $0.acceptedConnections += 1 }
+        statistics?.connectionOpened()
         idleSince = .now()
         let interval = configuration.keepaliveInterval ?? configuration.idleTimeout ?? .seconds(60)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -118,7 +118,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         streams.removeAll()
         for waiter in pingWaiters { waiter.fail(reason) }
         pingWaiters.removeAll()
-        statistics?.update { $0.openConnections -= 1 }
+        statistics?.connectionClosed()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -157,7 +157,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         guard case .server(let makeDelegate) = role, let context else { return nil }
         let stream = HTTP2Stream(id: streamID, eventLoop: context.eventLoop, connection: self)
         streams[streamID] = stream
-        statistics?.update { $0.openStreams += 1; $0.acceptedStreams += 1 }
+        statistics?.streamOpened()
         stream.delegate = makeDelegate(stream)
         return stream
     }
@@ -191,7 +191,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         stream.writabilityWaiters.removeAll()
         streamsWaitingForWritability.remove(stream.id)
         for waiter in waiters { waiter.fail(error ?? .streamAlreadyFinished(streamID: stream.id)) }
-        if case .server = role { statistics?.update { $0.openStreams -= 1 } }
+        if case .server = role { statistics?.streamClosed() }
         if streams.isEmpty { idleSince = .now() }
         stream.delegate?.streamClosed(stream, error: error)
         stream.delegate = nil  // breaks the stream ⇄ delegate cycle
@@ -225,6 +225,18 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             scheduleFlush()
         } catch {
             promise.fail(error)
+        }
+    }
+
+    func respond(_ headers: HTTP2Headers, body: ByteBuffer, trailers: HTTP2Headers?, on stream: HTTP2Stream) {
+        guard let session else { return }
+        do {
+            try session.submitResponse(streamID: stream.id, headers, endStream: false)
+            try session.write(streamID: stream.id, body, endStream: trailers == nil)
+            if let trailers { try session.submitTrailers(streamID: stream.id, trailers) }
+            scheduleFlush()
+        } catch {
+            failStream(stream, error)
         }
     }
 
@@ -335,7 +347,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private func fail(_ error: HTTP2Error) {
         closeReason = error
         isClosing = true
-        if case .protocolViolation = error { statistics?.update { $0.connectionsFailedByProtocolError += 1 } }
+        if case .protocolViolation = error { statistics?.protocolErrorClosed() }
         guard let context, let session else { return }
         var output = context.channel.allocator.buffer(capacity: 0)
         try? session.drainOutbound(into: &output)
@@ -352,7 +364,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         let now = NIODeadline.now()
         if let sentAt = pingSentAt, now - sentAt > configuration.keepaliveTimeout {
             closeReason = .timedOut("no PING acknowledgement within \(configuration.keepaliveTimeout); the peer is gone")
-            statistics?.update { $0.connectionsTimedOut += 1 }
+            statistics?.keepaliveTimedOut()
             context?.close(promise: nil)
             return
         }
@@ -392,9 +404,37 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     }
 }
 
-/// Server statistics shared by the connections of one server.
+/// Server statistics shared by the connections of one server: atomics, since every stream
+/// open and close updates them.
 final class StatisticsBox: Sendable {
-    private let value = Mutex(HTTP2ServerStatistics())
-    func update(_ body: (inout HTTP2ServerStatistics) -> Void) { value.withLock { body(&$0) } }
-    var current: HTTP2ServerStatistics { value.withLock { $0 } }
+    private let openConnections = Atomic<Int>(0)
+    private let openStreams = Atomic<Int>(0)
+    private let acceptedConnections = Atomic<Int>(0)
+    private let acceptedStreams = Atomic<Int>(0)
+    private let connectionsFailedByProtocolError = Atomic<Int>(0)
+    private let connectionsTimedOut = Atomic<Int>(0)
+
+    func connectionOpened() {
+        openConnections.add(1, ordering: .relaxed)
+        acceptedConnections.add(1, ordering: .relaxed)
+    }
+    func connectionClosed() { openConnections.subtract(1, ordering: .relaxed) }
+    func streamOpened() {
+        openStreams.add(1, ordering: .relaxed)
+        acceptedStreams.add(1, ordering: .relaxed)
+    }
+    func streamClosed() { openStreams.subtract(1, ordering: .relaxed) }
+    func protocolErrorClosed() { connectionsFailedByProtocolError.add(1, ordering: .relaxed) }
+    func keepaliveTimedOut() { connectionsTimedOut.add(1, ordering: .relaxed) }
+
+    var current: HTTP2ServerStatistics {
+        var statistics = HTTP2ServerStatistics()
+        statistics.openConnections = openConnections.load(ordering: .relaxed)
+        statistics.openStreams = openStreams.load(ordering: .relaxed)
+        statistics.acceptedConnections = acceptedConnections.load(ordering: .relaxed)
+        statistics.acceptedStreams = acceptedStreams.load(ordering: .relaxed)
+        statistics.connectionsFailedByProtocolError = connectionsFailedByProtocolError.load(ordering: .relaxed)
+        statistics.connectionsTimedOut = connectionsTimedOut.load(ordering: .relaxed)
+        return statistics
+    }
 }

@@ -39,25 +39,24 @@ private func hasFlag(_ frame: nghttp2_frame, _ flag: nghttp2_flag) -> Bool {
 
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
     guard let frame = frame?.pointee, isType(frame, NGHTTP2_HEADERS) else { return 0 }
-    owner(userData).inboundHeaders[frame.hd.stream_id] = PartialHeaderBlock()
+    owner(userData).inboundHeaders = PartialHeaderBlock(streamID: frame.hd.stream_id)
     return 0
 }
 
 private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, userData in
     guard let frame = frame?.pointee, isType(frame, NGHTTP2_HEADERS) else { return 0 }
     let session = owner(userData)
-    let streamID = frame.hd.stream_id
-    guard var block = session.inboundHeaders.removeValue(forKey: streamID) else { return 0 }
-    block.listBytes += nameLength + valueLength + 32
-    if block.listBytes > session.settings.maxHeaderListBytes {
+    guard session.inboundHeaders?.streamID == frame.hd.stream_id else { return 0 }
+    session.inboundHeaders!.listBytes += nameLength + valueLength + 32
+    if session.inboundHeaders!.listBytes > session.settings.maxHeaderListBytes {
         // Keep counting for the error message but stop storing: memory stays bounded.
-        block.isOverLimit = true
-        block.headers = HTTP2Headers()
+        session.inboundHeaders!.isOverLimit = true
+        session.inboundHeaders!.headers = HTTP2Headers()
     } else {
-        block.headers.add(String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
-                          String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
+        session.inboundHeaders!.headers.add(
+            String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+            String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
     }
-    session.inboundHeaders[streamID] = block
     return 0
 }
 
@@ -68,7 +67,8 @@ private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userDa
     let endStream = hasFlag(frame, NGHTTP2_FLAG_END_STREAM)
     switch UInt32(frame.hd.type) {
     case NGHTTP2_HEADERS.rawValue:
-        guard let block = session.inboundHeaders.removeValue(forKey: streamID) else { return 0 }
+        guard let block = session.inboundHeaders, block.streamID == streamID else { return 0 }
+        session.inboundHeaders = nil
         session.events.append(block.isOverLimit
             ? .headerListTooLarge(streamID: streamID, bytes: block.listBytes)
             : .headers(streamID: streamID, block.headers, endStream: endStream))
@@ -101,7 +101,7 @@ private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID,
 
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
     let session = owner(userData)
-    session.inboundHeaders[streamID] = nil
+    if session.inboundHeaders?.streamID == streamID { session.inboundHeaders = nil }
     session.outbound[streamID] = nil
     session.events.append(.streamClosed(streamID: streamID, HTTP2ErrorCode(rawValue: errorCode)))
     return 0

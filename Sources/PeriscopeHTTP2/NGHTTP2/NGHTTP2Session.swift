@@ -20,7 +20,9 @@ final class NGHTTP2Session {
 
     // State written by the callbacks, read after nghttp2 returns.
     var events: [SessionEvent] = []
-    var inboundHeaders: [Int32: PartialHeaderBlock] = [:]
+    /// The header block being received. HTTP/2 never interleaves header blocks (CONTINUATION
+    /// frames must follow their HEADERS directly), so there is at most one.
+    var inboundHeaders: PartialHeaderBlock?
     var outbound: [Int32: OutboundStreamBuffer] = [:]
     var trailersDue: [Int32] = []
     /// The most recent reason nghttp2 gave for a connection or stream error (its error callback
@@ -288,6 +290,7 @@ final class NGHTTP2Session {
 
 /// A header block being received, possibly over several CONTINUATION frames.
 struct PartialHeaderBlock {
+    var streamID: Int32
     var headers = HTTP2Headers()
     var listBytes = 0
     var isOverLimit = false

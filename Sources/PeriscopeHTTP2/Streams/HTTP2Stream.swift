@@ -38,6 +38,7 @@ public final class HTTP2Stream: @unchecked Sendable {
 
     /// Sends the head (a response on servers). Without `endStream`, body and trailers follow.
     public func sendHeaders(_ headers: HTTP2Headers, endStream: Bool) {
+        if let connection = connectionIfOnLoop { return connection.sendHeaders(headers, endStream: endStream, on: self) }
         onLoop { $0.sendHeaders(headers, endStream: endStream, on: self) }
     }
 
@@ -50,8 +51,16 @@ public final class HTTP2Stream: @unchecked Sendable {
         return promise.futureResult
     }
 
+    /// Sends a whole response in one go: head, body, then trailers if given (else the body
+    /// ends the stream). No back-pressure future: for answers already in memory.
+    public func respond(_ headers: HTTP2Headers, body: ByteBuffer, trailers: HTTP2Headers?) {
+        if let connection = connectionIfOnLoop { return connection.respond(headers, body: body, trailers: trailers, on: self) }
+        onLoop { $0.respond(headers, body: body, trailers: trailers, on: self) }
+    }
+
     /// Ends the stream with trailers, after any queued body bytes.
     public func sendTrailers(_ trailers: HTTP2Headers) {
+        if let connection = connectionIfOnLoop { return connection.sendTrailers(trailers, on: self) }
         onLoop { $0.sendTrailers(trailers, on: self) }
     }
 
@@ -63,7 +72,15 @@ public final class HTTP2Stream: @unchecked Sendable {
     /// Releases `bytes` of received body back to the peer's flow-control windows. Call it when
     /// the bytes have been taken off the stream; until then the peer cannot send more.
     public func consumed(_ bytes: Int) {
+        if let connection = connectionIfOnLoop { return connection.consumed(bytes, on: self) }
         onLoop { $0.consumed(bytes, on: self) }
+    }
+
+    /// The connection, when called on its loop with the stream open: the common case, done
+    /// without allocating a closure.
+    private var connectionIfOnLoop: HTTP2ConnectionHandler? {
+        guard eventLoop.inEventLoop, !isClosed else { return nil }
+        return connection
     }
 
     private func onLoop(failing promise: EventLoopPromise<Void>? = nil, _ body: @escaping @Sendable (HTTP2ConnectionHandler) -> Void) {

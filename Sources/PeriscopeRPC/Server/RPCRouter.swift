@@ -21,6 +21,19 @@ public struct RPCRouter: Sendable {
         }
     }
 
+    /// One request, one response, computed synchronously on the connection's event loop: no
+    /// task, no thread hop. Only for handlers that never block and finish in microseconds
+    /// (health checks, which must answer even when the task pool is saturated).
+    public mutating func unaryOnEventLoop<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ handler: @escaping @Sendable (Request, RPCContext) throws -> Response
+    ) {
+        handlers[method.path] = .immediate { bytes, codec, context, allocator in
+            let request = try codec.decode(Request.self, from: bytes)
+            return try codec.encode(try handler(request, context), allocator: allocator)
+        }
+    }
+
     /// Streams both ways; the handler returns when it has sent its last response.
     public mutating func bidirectionalStreaming<Request, Response>(
         _ method: RPCMethod<Request, Response>,
@@ -54,6 +67,7 @@ public struct RPCRouter: Sendable {
 enum RPCHandler: Sendable {
     case unary(@Sendable (ByteBuffer, MessageCodec, RPCContext, ByteBufferAllocator) async throws -> ByteBuffer)
     case streaming(@Sendable (RPCInbound, RPCOutbound, MessageCodec, RPCContext) async throws -> Void)
+    case immediate(@Sendable (ByteBuffer, MessageCodec, RPCContext, ByteBufferAllocator) throws -> ByteBuffer)
 
     var isStreaming: Bool {
         if case .streaming = self { return true }

@@ -171,14 +171,21 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         case .json:
             splitJSONBody()
         }
+        if handler.isStreaming { return requests?.finish() ?? () }
+        guard let request = unaryRequest else {
+            return fail(RPCStatus(.invalidArgument, "\(context.path) takes one request message; none arrived"))
+        }
         switch handler {
-        case .streaming:
-            requests?.finish()
         case .unary(let run):
-            guard let request = unaryRequest else {
-                return fail(RPCStatus(.invalidArgument, "\(context.path) takes one request message; none arrived"))
-            }
             runUnary(run, request: request, context: context)
+        case .immediate(let run):
+            do {
+                respond(with: try run(request, codec, context, allocator))
+            } catch {
+                fail(RPCStatus(error))
+            }
+        case .streaming:
+            break
         }
     }
 
@@ -212,8 +219,7 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             eventLoop.execute { [self] in
                 switch result {
                 case .success(let response):
-                    sendMessage(response)
-                    finish(.ok)
+                    respond(with: response)
                 case .failure(let status):
                     fail(status)
                 }
@@ -262,6 +268,23 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
             return stream.write(line)
         }
     }
+
+    /// A unary call's whole answer: head, message and OK status in one submission.
+    private func respond(with message: ByteBuffer) {
+        guard !finished, !sentHeaders, let stream else { return }
+        finished = true
+        sentHeaders = true
+        deadlineTimer?.cancel()
+        let headers: HTTP2Headers = [":status": "200", "content-type": codec.responseContentType]
+        switch codec {
+        case .protobuf:
+            stream.respond(headers, body: MessageFramer.frame(message, allocator: allocator), trailers: Self.okTrailers)
+        case .json:
+            stream.respond(headers, body: message, trailers: nil)
+        }
+    }
+
+    private static let okTrailers: HTTP2Headers = ["grpc-status": "0"]
 
     private func sendHeadersIfNeeded(on stream: HTTP2Stream) {
         guard !sentHeaders else { return }

@@ -11,6 +11,12 @@ enum MessageCodec: Sendable {
     /// The codec a `content-type` asks for, or nil if Periscope does not speak it.
     init?(contentType: String?) {
         guard let contentType else { return nil }
+        // The common exact values first: this runs once per call.
+        switch contentType {
+        case "application/grpc": self = .protobuf; return
+        case "application/json": self = .json; return
+        default: break
+        }
         let base = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch base {
         case "application/grpc", "application/grpc+proto": self = .protobuf
