@@ -19,13 +19,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     let role: Role
     let configuration: HTTP2ConnectionConfiguration
     let statistics: StatisticsBox?
-    private var session: NGHTTP2Session?
-    private var context: ChannelHandlerContext?
-    private(set) var streams: [Int32: HTTP2Stream] = [:]
+    // Confined to the event loop and touched on every frame: no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var session: NGHTTP2Session?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private(set) var streams: [Int32: HTTP2Stream] = [:]
     private var streamsWaitingForWritability: Set<Int32> = []
 
-    private var isReading = false
-    private var isFlushScheduled = false
+    @exclusivity(unchecked) private var isReading = false
+    @exclusivity(unchecked) private var isFlushScheduled = false
     private var isClosing = false
     /// Why the connection ended, reported to streams still open when it goes.
     private var closeReason: HTTP2Error?
@@ -34,7 +35,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private var keepaliveTask: RepeatedTask?
     private var pingSentAt: NIODeadline?
     private var pingWaiters: [EventLoopPromise<TimeAmount>] = []
-    private var idleSince: NIODeadline = .now()
+    @exclusivity(unchecked) private var idleSince: NIODeadline = .now()
     private var forcedCloseTask: Scheduled<Void>?
 
     init(role: Role, configuration: HTTP2ConnectionConfiguration, statistics: StatisticsBox?) {
@@ -231,9 +232,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func respond(_ headers: HTTP2Headers, body: ByteBuffer, trailers: HTTP2Headers?, on stream: HTTP2Stream) {
         guard let session else { return }
         do {
-            try session.submitResponse(streamID: stream.id, headers, endStream: false)
-            try session.write(streamID: stream.id, body, endStream: trailers == nil)
-            if let trailers { try session.submitTrailers(streamID: stream.id, trailers) }
+            try session.submitCompleteResponse(streamID: stream.id, headers, body: body, trailers: trailers)
             scheduleFlush()
         } catch {
             failStream(stream, error)

@@ -25,7 +25,7 @@ enum NGHTTP2Callbacks {
 
 private func owner(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
     let session = Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
-    session.callbackHookForTesting?(session)
+    if let hook = session.callbackHookForTesting { hook(session) }
     return session
 }
 
@@ -39,7 +39,7 @@ private func hasFlag(_ frame: nghttp2_frame, _ flag: nghttp2_flag) -> Bool {
 
 private let onBeginHeaders: nghttp2_on_begin_headers_callback = { _, frame, userData in
     guard let frame = frame?.pointee, isType(frame, NGHTTP2_HEADERS) else { return 0 }
-    owner(userData).inboundHeaders = PartialHeaderBlock(streamID: frame.hd.stream_id)
+    owner(userData).inboundHeaders = PartialHeaderBlock(streamID: frame.hd.stream_id, headers: HTTP2Headers(reservingCapacity: 12, bytes: 256))
     return 0
 }
 
@@ -53,9 +53,8 @@ private let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength,
         session.inboundHeaders!.isOverLimit = true
         session.inboundHeaders!.headers = HTTP2Headers()
     } else {
-        session.inboundHeaders!.headers.add(
-            String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
-            String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
+        session.inboundHeaders!.headers.add(name: UnsafeBufferPointer(start: name, count: nameLength),
+                                            value: UnsafeBufferPointer(start: value, count: valueLength))
     }
     return 0
 }
@@ -93,9 +92,7 @@ private let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userDa
 
 private let onDataChunk: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data, length, userData in
     let session = owner(userData)
-    var buffer = session.allocator.buffer(capacity: length)
-    buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
-    session.events.append(.data(streamID: streamID, buffer, endStream: false))
+    session.events.append(.data(streamID: streamID, session.receivedBytes(data, count: length), endStream: false))
     return 0
 }
 

@@ -18,20 +18,27 @@ final class NGHTTP2Session {
     private var session: OpaquePointer?
     let allocator: ByteBufferAllocator
 
-    // State written by the callbacks, read after nghttp2 returns.
-    var events: [SessionEvent] = []
+    // State written by the callbacks, read after nghttp2 returns. The session is confined to
+    // one thread and the re-entrancy guard rules out overlapping calls, so the runtime's
+    // dynamic exclusivity checks on these hot properties (several per callback, dozens per
+    // request) are switched off.
+    @exclusivity(unchecked) var events: [SessionEvent] = []
     /// The header block being received. HTTP/2 never interleaves header blocks (CONTINUATION
     /// frames must follow their HEADERS directly), so there is at most one.
-    var inboundHeaders: PartialHeaderBlock?
-    var outbound: [Int32: OutboundStreamBuffer] = [:]
-    var trailersDue: [Int32] = []
+    @exclusivity(unchecked) var inboundHeaders: PartialHeaderBlock?
+    @exclusivity(unchecked) var outbound: [Int32: OutboundStreamBuffer] = [:]
+    @exclusivity(unchecked) var trailersDue: [Int32] = []
     /// The most recent reason nghttp2 gave for a connection or stream error (its error callback
     /// and the debug data of a GOAWAY we sent): what we tell the log and the tests.
     var lastErrorDetail: String?
     /// The GOAWAY this side sent, if any.
     var sentGoAway: (code: HTTP2ErrorCode, lastStreamID: Int32)?
 
-    private(set) var isInsideNGHTTP2 = false
+    /// The bytes `mem_recv` is parsing, so DATA chunks (which nghttp2 reports as pointers into
+    /// them) become slices of the read buffer instead of copies.
+    @exclusivity(unchecked) private var input: (buffer: ByteBuffer, base: UnsafeRawPointer)?
+
+    @exclusivity(unchecked) private(set) var isInsideNGHTTP2 = false
     /// Called from inside nghttp2 callbacks; lets tests prove re-entry is refused.
     var callbackHookForTesting: ((NGHTTP2Session) -> Void)?
 
@@ -93,7 +100,10 @@ final class NGHTTP2Session {
     func receive(_ buffer: ByteBuffer) throws(HTTP2Error) -> [SessionEvent] {
         let result = try entering("mem_recv") {
             buffer.withUnsafeReadableBytes { bytes in
-                nghttp2_session_mem_recv(session, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
+                guard let base = bytes.baseAddress else { return 0 }
+                input = (buffer, base)
+                defer { input = nil }
+                return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
             }
         }
         if result < 0 {
@@ -120,6 +130,20 @@ final class NGHTTP2Session {
             nghttp2_session_terminate_session(session, code.rawValue)
         }
         throw HTTP2Error.protocolViolation(code, detail: detail)
+    }
+
+    /// `count` received bytes at `pointer`: a slice of the input when they lie in it.
+    func receivedBytes(_ pointer: UnsafePointer<UInt8>?, count: Int) -> ByteBuffer {
+        if let (buffer, base) = input, let pointer {
+            let offset = UnsafeRawPointer(pointer) - base
+            if offset >= 0, offset + count <= buffer.readableBytes,
+               let slice = buffer.getSlice(at: buffer.readerIndex + offset, length: count) {
+                return slice
+            }
+        }
+        var copy = allocator.buffer(capacity: count)
+        copy.writeBytes(UnsafeRawBufferPointer(start: pointer, count: count))
+        return copy
     }
 
     // MARK: Output
@@ -187,6 +211,26 @@ final class NGHTTP2Session {
             }
             try check(result, "submit_response")
             if !endStream { outbound[streamID] = OutboundStreamBuffer() }
+        }
+    }
+
+    /// A whole response at once: head, body, then trailers (or END_STREAM on the body).
+    /// One submission and one outbound buffer, for answers already in memory.
+    func submitCompleteResponse(streamID: Int32, _ headers: HTTP2Headers, body: ByteBuffer,
+                                trailers: HTTP2Headers?) throws(HTTP2Error) {
+        precondition(role == .server, "submitCompleteResponse on a client session")
+        try entering("submit_response") { () throws(HTTP2Error) in
+            var buffer = OutboundStreamBuffer()
+            buffer.append(body)
+            buffer.trailers = trailers
+            buffer.isFinished = true
+            outbound[streamID] = buffer
+            var provider = NGHTTP2Callbacks.dataProvider
+            let result = withNameValues(headers) { nva, count in
+                nghttp2_submit_response(session, streamID, nva, count, &provider)
+            }
+            if result != 0 { outbound[streamID] = nil }
+            try check(result, "submit_response")
         }
     }
 
@@ -296,31 +340,29 @@ struct PartialHeaderBlock {
     var isOverLimit = false
 }
 
-/// Lays `headers` out as `nghttp2_nv`s pointing into one buffer that lives for the call.
-/// nghttp2 copies names and values during submission, so the pointers need not outlive it.
+/// Presents `headers` as `nghttp2_nv`s pointing into the headers' own storage, valid for the
+/// call. nghttp2 copies names and values during submission (no NO_COPY flags), so nothing
+/// is written through the pointers and they need not outlive the call. The `nghttp2_nv`
+/// array is a temporary allocation (on the stack when small): this runs per header block.
 func withNameValues<T, E: Error>(
     _ headers: HTTP2Headers,
     _ body: (UnsafePointer<nghttp2_nv>?, Int) throws(E) -> T
 ) throws(E) -> T {
-    var storage: [UInt8] = []
-    var spans: [(name: Range<Int>, value: Range<Int>, flags: UInt8)] = []
-    for field in headers.fields {
-        let nameStart = storage.count
-        storage.append(contentsOf: field.name.utf8)
-        let valueStart = storage.count
-        storage.append(contentsOf: field.value.utf8)
-        let flags = field.neverIndex ? UInt8(NGHTTP2_NV_FLAG_NO_INDEX.rawValue) : UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-        spans.append((nameStart..<valueStart, valueStart..<storage.count, flags))
-    }
-    storage.append(0)  // never empty, so the base address exists
-    return try storage.withUnsafeMutableBufferPointer { (base) throws(E) -> T in
-        let start = base.baseAddress!
-        let nameValues = spans.map {
-            nghttp2_nv(name: start + $0.name.lowerBound, value: start + $0.value.lowerBound,
-                       namelen: $0.name.count, valuelen: $0.value.count, flags: $0.flags)
-        }
-        return try nameValues.withUnsafeBufferPointer { (nva) throws(E) -> T in
-            try body(nva.baseAddress, nva.count)
+    let spans = headers.spans
+    return try headers.bytes.withUnsafeBufferPointer { (bytes) throws(E) -> T in
+        // An empty array may have no base address; nghttp2 never reads through a 0-length name.
+        var empty: UInt8 = 0
+        return try withUnsafeMutablePointer(to: &empty) { (emptyPointer) throws(E) -> T in
+            let base = bytes.baseAddress.map { UnsafeMutablePointer(mutating: $0) } ?? emptyPointer
+            return try withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, spans.count)) { (nameValues) throws(E) -> T in
+                for (index, span) in spans.enumerated() {
+                    let flags = span.neverIndex ? NGHTTP2_NV_FLAG_NO_INDEX.rawValue : NGHTTP2_NV_FLAG_NONE.rawValue
+                    (nameValues.baseAddress! + index).initialize(to: nghttp2_nv(
+                        name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                        namelen: span.nameLength, valuelen: span.valueLength, flags: UInt8(flags)))
+                }
+                return try body(UnsafePointer(nameValues.baseAddress), spans.count)
+            }
         }
     }
 }

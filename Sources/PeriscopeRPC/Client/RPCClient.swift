@@ -91,7 +91,7 @@ public struct RPCCallWriter<Message: SwiftProtobuf.Message & Sendable>: Sendable
     public func send(_ message: Message) async throws {
         let bytes = try MessageCodec.protobuf.encode(message, allocator: ByteBufferAllocator())
         do {
-            try await stream.write(MessageFramer.frame(bytes, allocator: ByteBufferAllocator())).get()
+            try await stream.write(bytes).get()
         } catch {
             throw RPCStatus(error)
         }

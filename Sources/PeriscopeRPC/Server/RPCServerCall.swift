@@ -23,24 +23,26 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
     private let limits: RPCLimits
     private let allocator = ByteBufferAllocator()
 
-    private var stream: HTTP2Stream?
-    private var eventLoop: (any EventLoop)?
-    private var codec: MessageCodec = .protobuf
-    private var handler: RPCHandler?
-    private var context: RPCContext?
-    private var deframer: MessageDeframer
-    private var jsonBody = ByteBuffer()
-    private var unaryRequest: ByteBuffer?
-    private var requests: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
-    private var task: Task<Void, Never>?
-    private var deadlineTimer: Scheduled<Void>?
+    // Confined to the stream's event loop (the handler task reaches it only through
+    // `eventLoop.execute`): no dynamic exclusivity checks on these per-call fields.
+    @exclusivity(unchecked) private var stream: HTTP2Stream?
+    @exclusivity(unchecked) private var eventLoop: (any EventLoop)?
+    @exclusivity(unchecked) private var codec: MessageCodec = .protobuf
+    @exclusivity(unchecked) private var handler: RPCHandler?
+    @exclusivity(unchecked) private var context: RPCContext?
+    @exclusivity(unchecked) private var deframer: MessageDeframer
+    @exclusivity(unchecked) private var jsonBody = ByteBuffer()  // stays empty (no allocation) unless JSON arrives
+    @exclusivity(unchecked) private var unaryRequest: ByteBuffer?
+    @exclusivity(unchecked) private var requests: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
+    @exclusivity(unchecked) private var task: Task<Void, Never>?
+    @exclusivity(unchecked) private var deadlineTimer: Scheduled<Void>?
 
-    private var sentHeaders = false
-    private var finished = false
-    private var requestEnded = false
+    @exclusivity(unchecked) private var sentHeaders = false
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var requestEnded = false
     /// Received bytes not yet returned to the flow-control window (streaming calls).
-    private var untakenBytes = 0
-    private var owedConsumption = 0
+    @exclusivity(unchecked) private var untakenBytes = 0
+    @exclusivity(unchecked) private var owedConsumption = 0
 
     init(router: RPCRouter, limits: RPCLimits) {
         self.router = router
@@ -93,10 +95,11 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
     }
 
     private func start(_ headers: HTTP2Headers, on stream: HTTP2Stream) {
-        guard headers.method == "POST" else {
+        guard headers.first(":method", is: "POST") else {
             return respondHTTP(405, "gRPC and JSON calls use POST; got \(headers.method ?? "no method")\n", extra: [("allow", "POST")])
         }
-        guard let codec = MessageCodec(contentType: headers.contentType) else {
+        guard let codec = headers.first("content-type", is: "application/grpc") ? .protobuf
+                : MessageCodec(contentType: headers.contentType) else {
             return respondHTTP(415, "unsupported content-type '\(headers.contentType ?? "")'; "
                 + "use application/grpc (gRPC) or application/json\n")
         }
@@ -261,7 +264,7 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         sendHeadersIfNeeded(on: stream)
         switch codec {
         case .protobuf:
-            return stream.write(MessageFramer.frame(message, allocator: allocator))
+            return stream.write(message)
         case .json:
             var line = message
             if handler?.isStreaming == true { line.writeString("\n") }
@@ -275,21 +278,22 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         finished = true
         sentHeaders = true
         deadlineTimer?.cancel()
-        let headers: HTTP2Headers = [":status": "200", "content-type": codec.responseContentType]
         switch codec {
         case .protobuf:
-            stream.respond(headers, body: MessageFramer.frame(message, allocator: allocator), trailers: Self.okTrailers)
+            stream.respond(Self.grpcHead, body: message, trailers: Self.okTrailers)
         case .json:
-            stream.respond(headers, body: message, trailers: nil)
+            stream.respond(Self.jsonHead, body: message, trailers: nil)
         }
     }
 
+    private static let grpcHead: HTTP2Headers = [":status": "200", "content-type": "application/grpc"]
+    private static let jsonHead: HTTP2Headers = [":status": "200", "content-type": "application/json"]
     private static let okTrailers: HTTP2Headers = ["grpc-status": "0"]
 
     private func sendHeadersIfNeeded(on stream: HTTP2Stream) {
         guard !sentHeaders else { return }
         sentHeaders = true
-        stream.sendHeaders([":status": "200", "content-type": codec.responseContentType], endStream: false)
+        stream.sendHeaders(codec == .protobuf ? Self.grpcHead : Self.jsonHead, endStream: false)
     }
 
     /// Ends the call with `status` (OK or an error after messages were sent).

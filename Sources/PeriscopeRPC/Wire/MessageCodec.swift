@@ -36,7 +36,7 @@ enum MessageCodec: Sendable {
         do {
             switch self {
             case .protobuf:
-                return try M(serializedBytes: Array(buffer.readableBytesView))
+                return try buffer.withUnsafeReadableBytes { try M(serializedBytes: Array($0)) }
             case .json:
                 var options = JSONDecodingOptions()
                 options.ignoreUnknownFields = false
@@ -48,12 +48,18 @@ enum MessageCodec: Sendable {
         }
     }
 
+    /// The message as it goes on the wire: length-prefixed protobuf (one buffer, no second
+    /// copy for the prefix), or bare JSON.
     func encode<M: SwiftProtobuf.Message>(_ message: M, allocator: ByteBufferAllocator) throws(RPCStatus) -> ByteBuffer {
         do {
             switch self {
             case .protobuf:
                 let bytes: [UInt8] = try message.serializedBytes()
-                return allocator.buffer(bytes: bytes)
+                var framed = allocator.buffer(capacity: 5 + bytes.count)
+                framed.writeInteger(UInt8(0))
+                framed.writeInteger(UInt32(bytes.count))
+                framed.writeBytes(bytes)
+                return framed
             case .json:
                 var options = JSONEncodingOptions()
                 options.alwaysPrintEnumsAsInts = false

@@ -4,24 +4,25 @@ import NIOCore
 /// then the message. One deframer per direction of a call; bounded by `maxMessageBytes`.
 struct MessageDeframer {
     let maxMessageBytes: Int
-    private var buffer = ByteBuffer()
+    /// Nil until bytes arrive; the first chunk is kept as is (often a slice of the read).
+    private var buffer: ByteBuffer?
 
     init(maxMessageBytes: Int) { self.maxMessageBytes = maxMessageBytes }
 
     /// Bytes held for a message not yet complete.
-    var bufferedBytes: Int { buffer.readableBytes }
+    var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
 
     mutating func append(_ bytes: inout ByteBuffer) {
-        if buffer.readableBytes == 0 {
+        if buffer == nil || buffer!.readableBytes == 0 {
             buffer = bytes
         } else {
-            buffer.writeBuffer(&bytes)
+            buffer!.writeBuffer(&bytes)
         }
     }
 
     /// The next complete message, if one has arrived.
     mutating func next() throws(RPCStatus) -> ByteBuffer? {
-        guard buffer.readableBytes >= 5 else { return nil }
+        guard var buffer, buffer.readableBytes >= 5 else { return nil }
         let start = buffer.readerIndex
         let flag = buffer.getInteger(at: start, as: UInt8.self)!
         let length = Int(buffer.getInteger(at: start + 1, as: UInt32.self)!)
@@ -38,13 +39,14 @@ struct MessageDeframer {
         guard buffer.readableBytes >= 5 + length else { return nil }
         buffer.moveReaderIndex(forwardBy: 5)
         let message = buffer.readSlice(length: length)!
-        if buffer.readableBytes == 0 { buffer.clear() } else { buffer.discardReadBytes() }
+        self.buffer = buffer.readableBytes == 0 ? nil : buffer
         return message
     }
 
     /// At end of stream nothing may be left over: a length prefix that promised more bytes
     /// than arrived is the peer's error, reported with both numbers.
     func checkComplete() throws(RPCStatus) {
+        guard let buffer else { return }
         let left = buffer.readableBytes
         guard left > 0 else { return }
         if left < 5 {
@@ -53,16 +55,5 @@ struct MessageDeframer {
         let length = Int(buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)!)
         throw RPCStatus(.invalidArgument,
                         "the stream ended inside a message: its length prefix says \(length) bytes, \(left - 5) arrived")
-    }
-}
-
-enum MessageFramer {
-    static func frame(_ message: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var framed = allocator.buffer(capacity: 5 + message.readableBytes)
-        framed.writeInteger(UInt8(0))
-        framed.writeInteger(UInt32(message.readableBytes))
-        var copy = message
-        framed.writeBuffer(&copy)
-        return framed
     }
 }
