@@ -126,8 +126,9 @@ struct AbuseTests {
         configuration.keepaliveTimeout = .milliseconds(200)
         let server = try await startTestServer(configuration: configuration)
         let peer = try await RawPeer.connect(port: server.localAddress.port!)
-        // Opens a stream, then never answers anything (no SETTINGS ACK, no PING ACK).
-        try await peer.send(Wire.preface + Wire.emptySettings
+        // Opens a stream, then never answers anything (no SETTINGS ACK, no PING ACK). On a slow
+        // machine the server may already have given up before this send: that is fine too.
+        try? await peer.send(Wire.preface + Wire.emptySettings
             + Wire.headers(stream: 1, block: Wire.requestBlock(path: "/hang"), endStream: false))
         #expect(await peer.waitForClose(timeout: .seconds(3)))
         #expect(server.statistics.connectionsTimedOut == 1)

@@ -70,4 +70,31 @@ struct BadRequestTests {
         await connection.close()
         await server.shutdown()
     }
+
+    /// RST_STREAM from the client ends the call on the server: the handler's task is
+    /// cancelled and the stream is gone long before the handler's 5 s delay.
+    @Test func clientResetCancelsTheCall() async throws {
+        let server = try await startRPCServer()
+        let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.localAddress.port!,
+                                                                 group: MultiThreadedEventLoopGroup.singleton)
+        let slow: [UInt8] = try Periscope_V1_EchoRequest.with { $0.delayMs = 5_000 }.serializedBytes()
+        let promise = connection.channel.eventLoop.makePromise(of: CollectingStream.Response.self)
+        let headers: HTTP2Headers = [":method": "POST", ":scheme": "http", ":authority": "localhost",
+                                     ":path": DiagnosticsMethods.echo.path, "content-type": "application/grpc"]
+        let stream = try await connection.openStream(headers, endStream: false, delegate: CollectingStream(promise))
+        try await stream.write(ByteBuffer(bytes: framed(slow)), endStream: true).get()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(server.statistics.openStreams == 1)
+        let started = ContinuousClock.now
+        stream.reset(.cancel)
+        let response = try await promise.futureResult.get()
+        #expect(response.error == .streamReset(.cancel))
+        while server.statistics.openStreams > 0 && ContinuousClock.now - started < .seconds(2) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(server.statistics.openStreams == 0)
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await connection.close()
+        await server.shutdown()
+    }
 }

@@ -315,12 +315,15 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             return
         }
         releaseWritabilityWaiters()
-        let finished = !session.wantsRead && !session.wantsWrite
-        if output.readableBytes > 0 {
-            let written = context.writeAndFlush(wrapOutboundOut(output))
-            if finished { closeAfter(written, context: context) }
-        } else if finished {
-            context.close(promise: nil)
+        let written = output.readableBytes > 0 ? context.writeAndFlush(wrapOutboundOut(output)) : nil
+        // Streams that closed because their last frame went out: tell their delegates now,
+        // not at the next read (which on a quiet connection may be a keepalive away).
+        let closedWhileSending = session.takeEvents()
+        for event in closedWhileSending { handle(event) }
+        if !session.wantsRead && !session.wantsWrite {
+            if let written { closeAfter(written, context: context) } else { context.close(promise: nil) }
+        } else if !closedWhileSending.isEmpty {
+            scheduleFlush()  // delegates may have submitted more
         }
     }
 

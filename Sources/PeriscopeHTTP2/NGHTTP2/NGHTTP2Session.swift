@@ -109,6 +109,13 @@ final class NGHTTP2Session {
         if result < 0 {
             try failConnection(libraryCode: Int32(result))
         }
+        return takeEvents()
+    }
+
+    /// The events recorded since the last call. `receive` returns them itself; the ones
+    /// recorded during `drainOutbound` (a stream closes when its last frame, or our
+    /// RST_STREAM, has gone out) must be collected with this after each drain.
+    func takeEvents() -> [SessionEvent] {
         defer { events.removeAll(keepingCapacity: true) }
         return events
     }
