@@ -120,6 +120,30 @@ struct AbuseTests {
         await server.shutdown()
     }
 
+    /// Memory stays bounded by the windows we announce: a peer that sends past them (into a
+    /// stream whose handler takes nothing) is stopped with FLOW_CONTROL_ERROR.
+    @Test func aPeerThatIgnoresFlowControlIsStopped() async throws {
+        var configuration = HTTP2ConnectionConfiguration()
+        configuration.settings.initialStreamWindowBytes = 65_535
+        let server = try await startTestServer(configuration: configuration)
+        let peer = try await RawPeer.connect(port: server.localAddress.port!)
+        var bytes = Wire.preface + Wire.emptySettings
+            + Wire.headers(stream: 1, block: Wire.requestBlock(path: "/hang"), endStream: false)
+        for _ in 0..<8 {  // 128 KiB into a 64 KiB window
+            bytes += Wire.frame(type: RawPeer.Frame.data, stream: 1, payload: [UInt8](repeating: 7, count: 16_384))
+        }
+        try await peer.send(bytes)
+        let stopped = await peer.waitForFrame {
+            ($0.type == RawPeer.Frame.rstStream || $0.type == RawPeer.Frame.goAway)
+                && $0.errorCode == HTTP2ErrorCode.flowControlError.rawValue
+        }
+        #expect(stopped != nil, "\(peer.frames)")
+        await peer.close()
+        #expect(await waitUntil(server.statistics.openStreams == 0))
+        try await expectServerStillServes(server)
+        await server.shutdown()
+    }
+
     @Test func aPeerThatStopsAnsweringIsDroppedByKeepalive() async throws {
         var configuration = HTTP2ConnectionConfiguration()
         configuration.keepaliveInterval = .milliseconds(100)

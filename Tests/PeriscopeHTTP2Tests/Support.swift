@@ -6,7 +6,7 @@ import Synchronization
 
 /// A server stream that answers once the request is complete:
 /// `/echo` returns the request body, `/bytes/N` returns N bytes, `/trailers` ends with
-/// trailers, `/delay/MS` answers after MS milliseconds, `/hang` never answers. Response bodies go out in 64 KiB writes that honour
+/// trailers, `/delay/MS` answers after MS milliseconds, `/hang` never reads its body nor answers. Response bodies go out in 64 KiB writes that honour
 /// the stream's back-pressure.
 final class TestServerStream: HTTP2StreamDelegate, @unchecked Sendable {
     private var path = ""
@@ -20,6 +20,7 @@ final class TestServerStream: HTTP2StreamDelegate, @unchecked Sendable {
             path = headers.path ?? ""
             if endStream { respond(on: stream) }
         case .data(var bytes, let endStream):
+            guard path != "/hang" else { return }  // a stuck handler: takes nothing, answers nothing
             stream.consumed(bytes.readableBytes)
             body.writeBuffer(&bytes)
             if endStream { respond(on: stream) }
