@@ -64,6 +64,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         if context.channel.isActive { start(context: context) }
     }
 
+    /// Also runs when a channel closes without ever having been active (a failed connect), so
+    /// the handler ⇄ context reference ends here in every case.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        keepaliveTask?.cancel()
+        forcedCloseTask?.cancel()
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         start(context: context)
         context.fireChannelActive()
