@@ -1,6 +1,7 @@
 """A gRPC client nobody here wrote (Python grpcio), generated from Periscope's .proto files,
-calling a running server. Usage: grpc_client.py HOST:PORT PROTO_DIR. Prints one line per
-check and exits non-zero if any check fails."""
+calling a running server. Usage: grpc_client.py HOST:PORT PROTO_DIR [CA_PEM]; with CA_PEM
+the channel is TLS (ALPN h2) trusting that certificate, for the name "localhost". Prints
+one line per check and exits non-zero if any check fails."""
 import os
 import sys
 import tempfile
@@ -10,6 +11,7 @@ import grpc
 from grpc_tools import protoc
 
 target, proto_dir = sys.argv[1], sys.argv[2]
+ca_pem = sys.argv[3] if len(sys.argv) > 3 else None
 out = tempfile.mkdtemp(prefix="periscope-grpc-py-")
 wkt = os.path.join(os.path.dirname(protoc.__file__), "_proto")
 files = []
@@ -48,8 +50,13 @@ def check(name, condition, detail=""):
         failures.append(name)
 
 
-channel = grpc.insecure_channel(target, options=[("grpc.max_receive_message_length", 8 << 20),
-                                                 ("grpc.max_send_message_length", 8 << 20)])
+options = [("grpc.max_receive_message_length", 8 << 20), ("grpc.max_send_message_length", 8 << 20)]
+if ca_pem:
+    with open(ca_pem, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    channel = grpc.secure_channel(target, credentials, options=options + [("grpc.ssl_target_name_override", "localhost")])
+else:
+    channel = grpc.insecure_channel(target, options=options)
 health = HealthStub(channel)
 diagnostics = diagnostics_pb2_grpc.DiagnosticsStub(channel)
 

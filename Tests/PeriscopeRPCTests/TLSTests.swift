@@ -43,6 +43,13 @@ struct TLSTests {
         ])
         #expect(curl.stdout == "{\"status\":\"SERVING\"}\n2 200", "\(curl.stderr)")
 
+        // Python grpcio over TLS: the same checks as over h2c.
+        let python = try await runTool("\(repositoryRoot)/.venv/bin/python", [
+            "\(repositoryRoot)/Tests/Interop/grpc_client.py", "127.0.0.1:\(port)",
+            "\(repositoryRoot)/Sources/PeriscopeAPI/proto", certificate,
+        ])
+        #expect(python.status == 0 && python.stdout.contains("0 failed"), "\(python.stdout)\n\(python.stderr)")
+
         // A client without our CA is refused by its own verification; the server stays up.
         let untrusted = try await runTool("/usr/bin/curl", ["-sS", "--http2", "-o", "/dev/null",
                                                             "https://127.0.0.1:\(port)/grpc.health.v1.Health/Check"])
