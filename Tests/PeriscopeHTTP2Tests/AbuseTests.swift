@@ -17,15 +17,6 @@ struct AbuseTests {
         await client.close()
     }
 
-    func waitUntil(_ condition: @autoclosure () -> Bool, timeout: Duration = .seconds(5)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
-    }
-
     @Test func garbageInsteadOfPrefaceGetsGoAwayProtocolError() async throws {
         let server = try await startTestServer()
         let peer = try await RawPeer.connect(port: server.localAddress.port!)

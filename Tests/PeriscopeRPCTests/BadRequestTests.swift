@@ -61,6 +61,13 @@ struct BadRequestTests {
         #expect(badTimeout.status == RPCStatus.Code.invalidArgument.rawValue)
         #expect(badTimeout.message?.contains("malformed grpc-timeout 'soon'") == true)
 
+        // The longest timeout the header can spell (99,999,999 hours) overflows Int64
+        // nanoseconds; it is clamped, and the call runs normally.
+        let longest = try await call(connection, path: echo, body: framed(valid), headers: [("grpc-timeout", "99999999H")])
+        #expect(longest.status == 0, "\(longest)")
+        let zero = try await call(connection, path: echo, body: framed(valid), headers: [("grpc-timeout", "0n")])
+        #expect(zero.status == RPCStatus.Code.deadlineExceeded.rawValue, "\(zero)")
+
         let gzip = try await call(connection, path: echo, body: framed(valid), headers: [("grpc-encoding", "gzip")])
         #expect(gzip.status == RPCStatus.Code.unimplemented.rawValue)
 

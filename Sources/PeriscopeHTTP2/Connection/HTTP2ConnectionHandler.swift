@@ -27,13 +27,17 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     @exclusivity(unchecked) private var isReading = false
     @exclusivity(unchecked) private var isFlushScheduled = false
+    /// No new streams (we sent or are sending GOAWAY); streams already open still run.
     private var isClosing = false
+    /// A fatal error: GOAWAY is on its way and nothing more is read.
+    private var isFailed = false
     /// Why the connection ended, reported to streams still open when it goes.
     private var closeReason: HTTP2Error?
     private(set) var receivedGoAway: (lastStreamID: Int32, code: HTTP2ErrorCode)?
 
     private var keepaliveTask: RepeatedTask?
     private var pingSentAt: NIODeadline?
+    private var pingTimeoutTask: Scheduled<Void>?
     private var pingWaiters: [EventLoopPromise<TimeAmount>] = []
     @exclusivity(unchecked) private var idleSince: NIODeadline = .now()
     private var forcedCloseTask: Scheduled<Void>?
@@ -69,6 +73,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         keepaliveTask?.cancel()
         forcedCloseTask?.cancel()
+        pingTimeoutTask?.cancel()
         self.context = nil
     }
 
@@ -90,7 +95,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session, !isClosingForError else { return }
+        guard let session, !isFailed else { return }
         isReading = true
         let bytes = unwrapInboundIn(data)
         do {
@@ -122,6 +127,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         keepaliveTask?.cancel()
         forcedCloseTask?.cancel()
+        pingTimeoutTask?.cancel()
         let reason = closeReason ?? .connectionClosed(detail: "the peer closed the connection")
         for stream in streams.values { finish(stream, error: reason) }
         streams.removeAll()
@@ -156,6 +162,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         case .pingAcknowledged:
             guard let sentAt = pingSentAt else { return }
             pingSentAt = nil
+            pingTimeoutTask?.cancel()
+            pingTimeoutTask = nil
             let roundTrip = NIODeadline.now() - sentAt
             for waiter in pingWaiters { waiter.succeed(roundTrip) }
             pingWaiters.removeAll()
@@ -292,6 +300,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     }
 
     func ping(promise: EventLoopPromise<TimeAmount>) {
+        guard context != nil, !isFailed else {
+            return promise.fail(closeReason ?? .connectionClosed(detail: "the connection is closed"))
+        }
         pingWaiters.append(promise)
         sendPingIfNone()
     }
@@ -351,12 +362,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Failure, keepalive and shutdown
 
-    private var isClosingForError: Bool { closeReason != nil && isClosing }
-
     /// A fatal protocol error: the session has queued GOAWAY; send it, then close.
     private func fail(_ error: HTTP2Error) {
         closeReason = error
         isClosing = true
+        isFailed = true
         if case .protocolViolation = error { statistics?.protocolErrorClosed() }
         guard let context, let session else { return }
         var output = context.channel.allocator.buffer(capacity: 0)
@@ -372,17 +382,18 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     private func checkTimers() {
         let now = NIODeadline.now()
-        if let sentAt = pingSentAt, now - sentAt > configuration.keepaliveTimeout {
-            closeReason = .timedOut("no PING acknowledgement within \(configuration.keepaliveTimeout); the peer is gone")
-            statistics?.keepaliveTimedOut()
-            context?.close(promise: nil)
-            return
-        }
         if let idleTimeout = configuration.idleTimeout, streams.isEmpty, now - idleSince > idleTimeout {
             beginGracefulShutdown(reason: "idle for \(idleTimeout)")
             return
         }
         if configuration.keepaliveInterval != nil { sendPingIfNone() }
+    }
+
+    private func pingTimedOut(sentAt: NIODeadline) {
+        guard pingSentAt == sentAt, let context else { return }
+        closeReason = .timedOut("no PING acknowledgement within \(configuration.keepaliveTimeout); the peer is gone")
+        statistics?.keepaliveTimedOut()
+        context.close(promise: nil)
     }
 
     private func sendPingIfNone() {
@@ -392,6 +403,14 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             try session.submitPing(payload: now.uptimeNanoseconds)
             pingSentAt = now
             scheduleFlush()
+            // Timed from this PING, not from the next keepalive tick: a vanished peer is
+            // noticed keepaliveTimeout after we asked, whatever the interval.
+            if let context {
+                let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+                pingTimeoutTask = context.eventLoop.scheduleTask(in: configuration.keepaliveTimeout) {
+                    loopBound.value.pingTimedOut(sentAt: now)
+                }
+            }
         } catch {
             for waiter in pingWaiters { waiter.fail(error) }
             pingWaiters.removeAll()

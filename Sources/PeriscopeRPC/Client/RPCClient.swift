@@ -33,9 +33,16 @@ public final class RPCClient: Sendable {
         metadata: [(String, String)] = []
     ) async throws(RPCStatus) -> Response {
         try await bidirectionalStreaming(method, timeout: timeout, metadata: metadata) { requests, responses in
-            try await requests.send(request)
-            try await requests.finish()
             var iterator = responses.makeAsyncIterator()
+            do {
+                try await requests.send(request)
+                try await requests.finish()
+            } catch {
+                // A server that answers before reading the request (unknown method, bad
+                // metadata) may reset the stream under our write: its status says why.
+                _ = try await iterator.next()
+                throw error
+            }
             guard let response = try await iterator.next() else {
                 throw RPCStatus(.internalError, "\(method.path) returned OK without a response message")
             }
@@ -47,7 +54,8 @@ public final class RPCClient: Sendable {
     }
 
     /// Opens a call, gives `body` a writer for requests and the sequence of responses, and
-    /// returns what `body` returns. The call is cancelled if `body` throws or the deadline passes.
+    /// returns what `body` returns. The call is cancelled if `body` throws or the deadline
+    /// passes; if `body` returns before the call has ended, the stream is reset (CANCEL).
     public func bidirectionalStreaming<Request, Response, Result: Sendable>(
         _ method: RPCMethod<Request, Response>,
         timeout: Duration? = nil,
@@ -67,6 +75,7 @@ public final class RPCClient: Sendable {
         } catch {
             throw RPCStatus(error)
         }
+        stream.eventLoop.execute { call.attach(stream) }
         let deadlineTask = timeout.map { timeout in
             Task {
                 try await Task.sleep(for: timeout)
@@ -75,7 +84,13 @@ public final class RPCClient: Sendable {
         }
         defer { deadlineTask?.cancel() }
         do {
-            let result = try await body(RPCCallWriter(stream: stream), RPCResponseSequence(messages: messages))
+            let responses = RPCResponseSequence<Response>(messages: messages, taken: { count in
+                stream.eventLoop.execute { call.taken(count) }
+            })
+            let result = try await body(RPCCallWriter(stream: stream), responses)
+            // A stream both sides have ended is closed and this does nothing; one the caller
+            // walked away from is released on both ends.
+            stream.reset(.cancel)
             return result
         } catch {
             stream.eventLoop.execute { call.cancel(RPCStatus(.cancelled, "the caller abandoned the call")) }
@@ -110,13 +125,16 @@ public struct RPCCallWriter<Message: SwiftProtobuf.Message & Sendable>: Sendable
 public struct RPCResponseSequence<Message: SwiftProtobuf.Message & Sendable>: AsyncSequence, Sendable {
     public typealias Element = Message
     let messages: AsyncThrowingStream<ByteBuffer, any Error>
+    let taken: @Sendable (Int) -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+        let taken: @Sendable (Int) -> Void
 
         public mutating func next() async throws -> Message? {
             do {
                 guard let bytes = try await base.next() else { return nil }
+                taken(bytes.readableBytes)
                 return try MessageCodec.protobuf.decode(Message.self, from: bytes)
             } catch {
                 throw RPCStatus(error)
@@ -125,6 +143,6 @@ public struct RPCResponseSequence<Message: SwiftProtobuf.Message & Sendable>: As
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: messages.makeAsyncIterator())
+        AsyncIterator(base: messages.makeAsyncIterator(), taken: taken)
     }
 }

@@ -3,8 +3,14 @@ import PeriscopeHTTP2
 
 /// The client side of one call: collects the response head, messages and status, and
 /// hands messages to the caller as they arrive. Lives on the connection's event loop.
+/// Response bytes go back to the flow-control window as the caller takes messages, so a
+/// caller that stops reading stops the server rather than growing a buffer here.
 final class RPCClientCall: HTTP2StreamDelegate, @unchecked Sendable {
+    /// Response bytes that may wait untaken before the server is slowed down.
+    static let bufferedBytesMax = 4 << 20
+
     private var deframer: MessageDeframer
+    private var credit: InboundCredit
     private var responseHeaders: HTTP2Headers?
     private let messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
     private var completed = false
@@ -12,7 +18,21 @@ final class RPCClientCall: HTTP2StreamDelegate, @unchecked Sendable {
 
     init(maxMessageBytes: Int, messages: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
         self.deframer = MessageDeframer(maxMessageBytes: maxMessageBytes)
+        self.credit = InboundCredit(buffered: Self.bufferedBytesMax, oneMessage: maxMessageBytes)
         self.messages = messages
+    }
+
+    /// The stream is known from the moment it is opened, so a deadline or cancellation
+    /// before any response still resets it.
+    func attach(_ stream: HTTP2Stream) {
+        if self.stream == nil { self.stream = stream }
+        if completed { stream.reset(.cancel) }
+    }
+
+    /// The caller took a message of `count` bytes (5 more on the wire).
+    func taken(_ count: Int) {
+        let repaid = credit.taken(count + 5)
+        if repaid > 0 { stream?.consumed(repaid) }
     }
 
     func receive(_ part: HTTP2StreamPart, on stream: HTTP2Stream) {
@@ -32,7 +52,8 @@ final class RPCClientCall: HTTP2StreamDelegate, @unchecked Sendable {
             }
             if endStream { complete(Self.status(from: headers)) }
         case .data(var bytes, let endStream):
-            stream.consumed(bytes.readableBytes)
+            let returnNow = credit.received(bytes.readableBytes)
+            if returnNow > 0 { stream.consumed(returnNow) }
             deframer.append(&bytes)
             do {
                 while let message = try deframer.next() { messages.yield(message) }

@@ -40,9 +40,9 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
     @exclusivity(unchecked) private var sentHeaders = false
     @exclusivity(unchecked) private var finished = false
     @exclusivity(unchecked) private var requestEnded = false
-    /// Received bytes not yet returned to the flow-control window (streaming calls).
-    @exclusivity(unchecked) private var untakenBytes = 0
-    @exclusivity(unchecked) private var owedConsumption = 0
+    /// Returns received bytes to the flow-control window as a streaming handler takes its
+    /// messages; nil (return at once) for unary and JSON calls, whose bodies are bounded.
+    @exclusivity(unchecked) private var credit: InboundCredit?
 
     init(router: RPCRouter, limits: RPCLimits) {
         self.router = router
@@ -122,31 +122,27 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         let deadline = timeout.map { ContinuousClock.now.advanced(by: $0) }
         context = RPCContext(path: path, headers: headers, deadline: deadline)
         if let timeout {
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            deadlineTimer = stream.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            deadlineTimer = stream.eventLoop.scheduleTask(in: .nanoseconds(GRPCTimeout.nanoseconds(timeout))) { [self] in
                 fail(RPCStatus(.deadlineExceeded, "the call's deadline of \(timeout) passed"))
             }
         }
-        if case .streaming = handler { startStreaming() }
-    }
-
-    /// Returns received bytes to the window at once, unless a streaming handler has more than
-    /// its share untaken: then they are owed until it catches up.
-    private func account(_ count: Int, on stream: HTTP2Stream) {
-        guard handler?.isStreaming == true else { return stream.consumed(count) }
-        untakenBytes += count
-        if untakenBytes <= limits.streamingBufferedBytesMax + limits.maxReceiveMessageBytes {
-            stream.consumed(count)
-        } else {
-            owedConsumption += count
+        if case .streaming = handler {
+            if codec == .protobuf {
+                credit = InboundCredit(buffered: limits.streamingBufferedBytesMax, oneMessage: limits.maxReceiveMessageBytes)
+            }
+            startStreaming()
         }
     }
 
+    private func account(_ count: Int, on stream: HTTP2Stream) {
+        let returnNow = credit?.received(count) ?? count
+        if returnNow > 0 { stream.consumed(returnNow) }
+    }
+
+    /// The handler took a message of `count` bytes (5 more on the wire).
     private func taken(_ count: Int) {
-        untakenBytes -= count + 5
-        guard owedConsumption > 0, untakenBytes <= limits.streamingBufferedBytesMax else { return }
-        stream?.consumed(owedConsumption)
-        owedConsumption = 0
+        guard let repaid = credit?.taken(count + 5), repaid > 0 else { return }
+        stream?.consumed(repaid)
     }
 
     private func drainMessages() {
@@ -198,7 +194,6 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         let text = jsonBody.readableBytesView
         if handler?.isStreaming == true {
             for line in text.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
-                untakenBytes += line.count + 5
                 requests?.yield(allocator.buffer(bytes: line))
             }
         } else {

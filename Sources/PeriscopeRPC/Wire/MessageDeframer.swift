@@ -13,12 +13,20 @@ struct MessageDeframer {
     var bufferedBytes: Int { buffer?.readableBytes ?? 0 }
 
     mutating func append(_ bytes: inout ByteBuffer) {
-        if buffer == nil || buffer!.readableBytes == 0 {
+        guard var held = buffer, held.readableBytes > 0 else {
             buffer = bytes
-        } else {
-            buffer!.writeBuffer(&bytes)
+            return
         }
+        buffer = nil  // `held` is now the only reference: the writes below need no copy
+        // The bytes before the reader index belong to messages already handed out; without
+        // this, a long stream whose messages straddle reads would grow the buffer forever.
+        if held.readerIndex > 0 { held.discardReadBytes() }
+        held.writeBuffer(&bytes)
+        buffer = held
     }
+
+    /// Bytes of storage held, read or not (for tests of the bound).
+    var heldCapacity: Int { buffer?.capacity ?? 0 }
 
     /// The next complete message, if one has arrived.
     mutating func next() throws(RPCStatus) -> ByteBuffer? {
