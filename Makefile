@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: run test build setup clean proto bench-http2
+.PHONY: run test build setup clean proto bench-http2 fuzz-query
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -27,6 +27,10 @@ proto:
 # h2load against Periscope's health check and against nghttpd, side by side (docs/benchmarks.md).
 bench-http2: setup
 	./scripts/bench-http2.sh
+
+# A long fuzzing run of the query compiler (CASES=1000000 SEED=...).
+fuzz-query: setup
+	./scripts/fuzz-query.sh $(or $(CASES),1000000) $(SEED)
 
 clean:
 	rm -rf .build .build-protoc-gen-swift

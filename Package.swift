@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "periscope", targets: ["PeriscopeCLI"]),
         .library(name: "PeriscopeStorage", targets: ["PeriscopeStorage"]),
         .library(name: "PeriscopeModel", targets: ["PeriscopeModel"]),
+        .library(name: "PeriscopeQuery", targets: ["PeriscopeQuery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -70,12 +71,16 @@ let package = Package(
         ),
         // Records, search attributes, namespace schemas, validation, order-preserving keys. Pure.
         .target(name: "PeriscopeModel"),
+        // Temporal's List Filter: lexer, parser, validation against a namespace schema, the
+        // normalized plan, its printer, and the in-memory evaluator (the oracle). Pure.
+        .target(name: "PeriscopeQuery", dependencies: ["PeriscopeModel"]),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
             dependencies: [
                 "PeriscopeStorage",
                 "PeriscopeModel",
+                "PeriscopeQuery",
                 "PeriscopeHTTP2",
                 "PeriscopeRPC",
                 "PeriscopeAPI",
@@ -85,8 +90,13 @@ let package = Package(
         ),
 
         .testTarget(name: "PeriscopeStorageTests", dependencies: ["PeriscopeStorage"]),
-        .testTarget(name: "PeriscopeModelTests", dependencies: ["PeriscopeModel"]),
-        // Helpers the test targets share (running external clients); in no product.
+        .testTarget(name: "PeriscopeModelTests", dependencies: ["PeriscopeModel", "PeriscopeTestSupport"]),
+        .testTarget(
+            name: "PeriscopeQueryTests",
+            dependencies: ["PeriscopeQuery", "PeriscopeModel", "PeriscopeTestSupport"],
+            exclude: ["Conformance/query_corpus.jsonl", "Conformance/fixtures.json"]
+        ),
+        // Helpers the test targets share (external clients, seeded randomness); in no product.
         .target(
             name: "PeriscopeTestSupport",
             dependencies: ["PeriscopeHTTP2", .product(name: "NIOCore", package: "swift-nio")]

@@ -7,19 +7,20 @@ struct Periscope: AsyncParsableCommand {
         commandName: "periscope",
         abstract: "Periscope: a replicated visibility store for workflow engines.",
         discussion: """
-            Built so far: the storage layer (RocksDB), the record model, and the HTTP/2 RPC layer \
-            (`periscope rpc serve`). The node server, queries and clusters are not built yet; see \
-            README.md, "Status".
+            Built so far: the storage layer (RocksDB), the record model, the HTTP/2 RPC layer \
+            (`periscope rpc serve`) and the query language (`periscope query check`). The node \
+            server, query execution and clusters are not built yet; see README.md, "Status".
             """,
         version: PeriscopeVersion.current,
-        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self]
+        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self, QueryCommand.self]
     )
 
     /// With no subcommand: say what this build can do, then the usage.
     func run() async throws {
         print("periscope \(PeriscopeVersion.current)")
         print("The node server is not built yet; today this binary inspects and compacts storage directories "
-            + "and serves the RPC layer's health and diagnostics services (`periscope rpc serve`).\n")
+            + "serves the RPC layer's health and diagnostics services (`periscope rpc serve`), "
+            + "and checks queries (`periscope query check`).\n")
         print(Periscope.helpMessage())
     }
 }

@@ -1,3 +1,4 @@
+import PeriscopeTestSupport
 import Testing
 import PeriscopeModel
 

@@ -1,3 +1,4 @@
+import PeriscopeTestSupport
 import Foundation
 import Testing
 @testable import PeriscopeModel
