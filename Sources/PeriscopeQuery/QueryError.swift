@@ -31,16 +31,16 @@ public struct QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         self.kind = kind
         self.message = message
         self.span = span
-        if let span {
-            let start = min(span.start, bytes.count)
-            let end = min(max(span.end, start), bytes.count)
-            position = String(decoding: bytes[..<start], as: UTF8.self).count + 1
-            let text = String(decoding: bytes[start..<end], as: UTF8.self)
-            near = text.count > 40 ? String(text.prefix(40)) + "…" : text
-        } else {
-            position = nil
-            near = nil
-        }
+        (position, near) = span.map { Self.location(of: $0, in: bytes) } ?? (nil, nil)
+    }
+
+    /// The 1-based character position of the span's start and its text (at most 40 characters).
+    private static func location(of span: SourceSpan, in bytes: [UInt8]) -> (Int, String) {
+        let start = min(span.start, bytes.count)
+        let end = min(max(span.end, start), bytes.count)
+        let text = String(decoding: bytes[start..<end], as: UTF8.self)
+        return (String(decoding: bytes[..<start], as: UTF8.self).count + 1,
+                text.count > 40 ? String(text.prefix(40)) + "…" : text)
     }
 
     public var description: String {
@@ -48,8 +48,10 @@ public struct QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         return "invalid query: \(message) (at position \(position) near '\(near)')"
     }
 
-    /// The query on one line and a caret line under the offending text, for terminals.
+    /// The query (as given to `Query.compile`: it is trimmed here the same way, since spans
+    /// count from the trimmed text) on one line, and a caret line under the offending text.
     public func caret(under query: String) -> String? {
+        let query = query.trimmingSpaces()
         guard let span, !query.contains("\n") else { return nil }
         let bytes = Array(query.utf8)
         let start = min(span.start, bytes.count)
@@ -63,8 +65,8 @@ public struct QueryError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `malformed SQL query: syntax error at position N near 'x'`, plus what was expected.
     static func syntax(_ detail: String?, near span: SourceSpan, in bytes: [UInt8]) -> QueryError {
-        let probe = QueryError(.syntax, "", span: span, in: bytes)
-        let at = span.start >= bytes.count ? "at the end of the query" : "at position \(probe.position!) near '\(probe.near!)'"
+        let (position, near) = location(of: span, in: bytes)
+        let at = span.start >= bytes.count ? "at the end of the query" : "at position \(position) near '\(near)'"
         return QueryError(.syntax, "malformed SQL query: syntax error \(at)" + (detail.map { ": " + $0 } ?? ""),
                           span: span, in: bytes)
     }

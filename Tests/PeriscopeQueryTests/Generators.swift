@@ -1,3 +1,4 @@
+import Foundation
 import PeriscopeModel
 @testable import PeriscopeQuery
 
@@ -91,11 +92,5 @@ struct QueryGenerator {
             closeTime: closed ? Timestamp(nanosecondsSinceEpoch: pick(Self.times)) : nil,
             historyLength: closed ? Int64(pick([0, 1, 2, 3])) : nil,
             searchAttributes: attributes)
-    }
-}
-
-private extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -45,6 +45,8 @@ struct GrammarTests {
         #expect(compileError("WorkflowId IN ()")?.kind == .syntax)
         #expect(compileError("WorkflowId = 12abc")?.description.contains("near '12abc'") == true)
         #expect(compileError("select * from a")?.kind == .syntax)
+        // The caret is drawn under the query as given: leading space is trimmed the same way.
+        #expect(compileError("\t  WorkflowId = = 'a'")?.caret(under: "\t  WorkflowId = = 'a'") == "WorkflowId = = 'a'\n             ^")
         // Positions count characters, not bytes.
         #expect(compileError("WorkflowType = 'ünïcödé' AND Nope = 1")?.position == 30)
     }

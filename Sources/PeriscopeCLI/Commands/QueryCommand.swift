@@ -46,7 +46,7 @@ struct QueryCheckCommand: ParsableCommand {
             print(compiled.plan.description)
         } catch {
             var message = error.description
-            if let caret = error.caret(under: query.trimmingCharacters(in: .whitespacesAndNewlines)) { message += "\n" + caret }
+            if let caret = error.caret(under: query) { message += "\n" + caret }
             FileHandle.standardError.write(Data((message + "\n").utf8))
             throw ExitCode(2)
         }

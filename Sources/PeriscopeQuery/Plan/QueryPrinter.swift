@@ -48,7 +48,7 @@ enum QueryPrinter {
 
     static func name(_ field: QueryField) -> String {
         let bytes = Array(field.name.utf8)
-        if let first = bytes.first, Lexer.isNameStart(first), !Lexer.isDigit(first), bytes.allSatisfy(Lexer.isNamePart),
+        if let first = bytes.first, Lexer.isNameStart(first), bytes.allSatisfy(Lexer.isNamePart),
            Keyword(word: Substring(field.name)) == nil {
             return field.name
         }

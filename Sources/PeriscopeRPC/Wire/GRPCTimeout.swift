@@ -33,10 +33,10 @@ enum GRPCTimeout {
 
     /// The finest unit whose amount fits in 8 digits.
     static func format(_ duration: Duration) -> String {
-        let nanoseconds = nanoseconds(duration)
+        let total = nanoseconds(duration)
         for (unit, divisor) in [("n", Int64(1)), ("u", 1_000), ("m", 1_000_000), ("S", 1_000_000_000),
                                 ("M", 60_000_000_000), ("H", 3_600_000_000_000)] {
-            let amount = (nanoseconds + divisor - 1) / divisor
+            let amount = (total + divisor - 1) / divisor
             if amount < 100_000_000 { return "\(amount)\(unit)" }
         }
         return "99999999H"
