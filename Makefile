@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query
+.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -31,6 +31,14 @@ bench-http2: setup
 # A long fuzzing run of the query compiler (CASES=1000000 SEED=...).
 fuzz-query: setup
 	./scripts/fuzz-query.sh $(or $(CASES),1000000) $(SEED)
+
+# A long run of the Raft cluster simulator (SEEDS=100000 FIRST=1); prints the seed of any violation.
+sim: setup
+	./scripts/sim.sh $(or $(SEEDS),10000) $(or $(FIRST),1)
+
+# Durable Raft commits/s and fsyncs per entry at 1, 16 and 256 proposers (docs/benchmarks.md).
+bench-raft: setup
+	./scripts/bench-raft.sh
 
 clean:
 	rm -rf .build .build-protoc-gen-swift

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PeriscopeStorage", targets: ["PeriscopeStorage"]),
         .library(name: "PeriscopeModel", targets: ["PeriscopeModel"]),
         .library(name: "PeriscopeQuery", targets: ["PeriscopeQuery"]),
+        .library(name: "PeriscopeRaft", targets: ["PeriscopeRaft"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -74,6 +75,14 @@ let package = Package(
         // Temporal's List Filter: lexer, parser, validation against a namespace schema, the
         // normalized plan, its printer, and the in-memory evaluator (the oracle). Pure.
         .target(name: "PeriscopeQuery", dependencies: ["PeriscopeModel"]),
+        // Raft as a deterministic state machine: events in, Ready out, no I/O, no clock. Pure.
+        .target(name: "PeriscopeRaft"),
+        // The node's Raft log store: the logs and hard states of all its groups in one
+        // RocksDB, written by group commit (one WriteBatch, one fsync per batch of Readies).
+        .target(name: "PeriscopeRaftLog", dependencies: ["PeriscopeRaft", "PeriscopeStorage"]),
+        // A seeded whole-cluster simulator: Raft cores, a faulty network, crashes, restarts,
+        // membership changes and transfers in one process; invariants checked as it runs.
+        .target(name: "PeriscopeRaftSimulator", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog"]),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
@@ -84,6 +93,9 @@ let package = Package(
                 "PeriscopeHTTP2",
                 "PeriscopeRPC",
                 "PeriscopeAPI",
+                "PeriscopeRaft",
+                "PeriscopeRaftLog",
+                "PeriscopeRaftSimulator",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -99,14 +111,18 @@ let package = Package(
         // Helpers the test targets share (external clients, seeded randomness); in no product.
         .target(
             name: "PeriscopeTestSupport",
-            dependencies: ["PeriscopeHTTP2", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["PeriscopeHTTP2", "PeriscopeRaft", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2", "PeriscopeTestSupport"]),
         .testTarget(
             name: "PeriscopeRPCTests",
             dependencies: ["PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2", "PeriscopeTestSupport"]
         ),
+        .testTarget(
+            name: "PeriscopeRaftTests",
+            dependencies: ["PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeRaftSimulator", "PeriscopeStorage", "PeriscopeTestSupport"]
+        ),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
-        .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage"]),
+        .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport"]),
     ]
 )

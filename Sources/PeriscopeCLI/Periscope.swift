@@ -12,7 +12,7 @@ struct Periscope: AsyncParsableCommand {
             server, query execution and clusters are not built yet; see README.md, "Status".
             """,
         version: PeriscopeVersion.current,
-        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self, QueryCommand.self]
+        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self, QueryCommand.self, RaftCommand.self]
     )
 
     /// With no subcommand: say what this build can do, then the usage.

@@ -1,13 +1,4 @@
-/// SplitMix64: a tiny, fast, seedable generator, so every property test replays from its seed.
-public struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+import PeriscopeRaft
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests' seeded generator is the one the Raft core and its simulator use.
+public typealias SeededRandom = PeriscopeRaft.SeededRandom

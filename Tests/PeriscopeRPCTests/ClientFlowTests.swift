@@ -89,7 +89,8 @@ struct ClientFlowTests {
         await #expect(throws: RPCStatus.self) {
             _ = try await client.unary(DiagnosticsMethods.echo, .with { $0.delayMs = 10_000 }, timeout: .milliseconds(200))
         }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Far below the handler's 10 s, with room for a machine busy with other tests.
+        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(await waitUntil(server.statistics.openStreams == 0, timeout: .seconds(3)))
         await client.close()
         await server.shutdown()
