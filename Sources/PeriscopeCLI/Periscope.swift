@@ -8,7 +8,8 @@ struct Periscope: AsyncParsableCommand {
         abstract: "Periscope: a replicated visibility store for workflow engines.",
         discussion: """
             Built so far: the storage layer (RocksDB), the record model, the HTTP/2 RPC layer \
-            (`periscope rpc serve`) and the query language (`periscope query check`). The node \
+            (`periscope rpc serve`), the query language (`periscope query check`) and the Raft \
+            core with its simulator and log store (`periscope raft simulate`, `periscope raft bench`). The node \
             server, query execution and clusters are not built yet; see README.md, "Status".
             """,
         version: PeriscopeVersion.current,
