@@ -7,7 +7,8 @@ import PeriscopeStorage
 public struct GroupWrite: Sendable {
     public let group: GroupID
     var hardState: HardState?
-    var receivedSnapshot: (snapshot: Snapshot, keepsLaterEntries: Bool)?
+    /// A snapshot from the leader: it replaces the whole log.
+    var receivedSnapshot: Snapshot?
     var entries: [Entry] = []
     /// Entries after this index are gone (a new leader's entries replaced a longer tail).
     var truncateAfter: LogIndex?
@@ -23,13 +24,10 @@ public struct GroupWrite: Sendable {
         self.init(group: group)
         hardState = ready.hardState
         mustSync = ready.mustSync
-        if let snapshot = ready.snapshot {
-            let agrees = (try? log.term(at: snapshot.metadata.index)) == snapshot.metadata.term
-            receivedSnapshot = (snapshot, agrees)
-        }
+        receivedSnapshot = ready.snapshot
         entries = ready.entries
-        let lastBefore = ready.snapshot.map { _ in LogIndex(0) } ?? log.lastIndex
-        if let last = entries.last, last.index < lastBefore { truncateAfter = last.index }
+        // After a received snapshot the log is empty: nothing is left to truncate.
+        if ready.snapshot == nil, let last = entries.last, last.index < log.lastIndex { truncateAfter = last.index }
     }
 
     /// Appends `newEntries` (tools and tests that write a log without a Raft node).
@@ -51,12 +49,11 @@ public struct GroupWrite: Sendable {
 
     /// Adds this write's operations to `batch`, in the order the in-memory log applies them.
     func add(to batch: WriteBatch, family: ColumnFamily) throws {
-        if let (snapshot, keepsLaterEntries) = receivedSnapshot {
-            let index = snapshot.metadata.index
+        if let snapshot = receivedSnapshot {
+            let metadata = snapshot.metadata
             try batch.put(LogKey.snapshot(group), LogCoding.encode(snapshot), in: family)
-            try batch.put(LogKey.compaction(group), LogCoding.encodeCompaction(index: index, term: snapshot.metadata.term), in: family)
-            let end = keepsLaterEntries ? LogKey.entry(group, index + 1) : LogKey.entriesEnd(group)
-            try batch.deleteRange(from: LogKey.entries(group), to: end, in: family)
+            try batch.put(LogKey.compaction(group), LogCoding.encodeCompaction(index: metadata.index, term: metadata.term), in: family)
+            try batch.deleteRange(from: LogKey.entries(group), to: LogKey.entriesEnd(group), in: family)
         }
         for entry in entries { try batch.put(LogKey.entry(group, entry.index), LogCoding.encode(entry), in: family) }
         if let truncateAfter {

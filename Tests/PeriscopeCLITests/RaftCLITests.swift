@@ -21,6 +21,25 @@ import PeriscopeTestSupport
         #expect(again.stdout.split(separator: "\n").first == result.stdout.split(separator: "\n").first)
     }
 
+    @Test func badOptionsAndMissingFilesAreClearErrors() async throws {
+        let noSeeds = try await runTool(CLITests.binary, ["raft", "simulate", "--seeds", "0"])
+        #expect(noSeeds.status == 64)
+        #expect(noSeeds.stderr.contains("--seeds, --ticks and --jobs must be positive"))
+        let badProposers = try await runTool(CLITests.binary, ["raft", "bench", "--proposers", "many"])
+        #expect(badProposers.status == 64)
+        #expect(badProposers.stderr.contains("--proposers needs positive counts"))
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let noStore = try await runTool(CLITests.binary, ["raft", "log-check", "--directory", "\(directory)/log", "--acks", "\(directory)/none"])
+        #expect(noStore.status == 64)
+        #expect(noStore.stderr.contains("\(directory)/log holds no log store"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/log"), "checking creates nothing")
+        _ = try await runTool(CLITests.binary, ["raft", "log-writer", "--directory", "\(directory)/log", "--groups", "1", "--entries-max", "3"])
+        let noAcks = try await runTool(CLITests.binary, ["raft", "log-check", "--directory", "\(directory)/log", "--acks", "\(directory)/none"])
+        #expect(noAcks.status == 64)
+        #expect(noAcks.stderr.contains("cannot read the acknowledgements file \(directory)/none"))
+    }
+
     @Test func acknowledgedLogWritesSurviveKillMinusNine() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -87,7 +87,13 @@ struct RaftLogCheckCommand: ParsableCommand {
     func run() throws {
         var acknowledged: [GroupID: LogIndex] = [:]
         var count = 0
-        for line in try String(contentsOfFile: acks, encoding: .utf8).split(separator: "\n") {
+        guard FileManager.default.fileExists(atPath: "\(directory)/CURRENT") else {
+            throw ValidationError("\(directory) holds no log store (no RocksDB CURRENT file)")
+        }
+        guard let written = try? String(contentsOfFile: acks, encoding: .utf8) else {
+            throw ValidationError("cannot read the acknowledgements file \(acks)")
+        }
+        for line in written.split(separator: "\n") {
             let fields = line.split(separator: " ")
             // The kill may cut the last line short: only whole lines count as acknowledged.
             guard fields.count == 3, fields[0] == "ack", let group = GroupID(fields[1]), let index = LogIndex(fields[2]) else { continue }

@@ -43,12 +43,12 @@ extension Raft {
     }
 
     private func requireLeaderAcceptingProposals() throws(RaftError) {
-        guard role == .leader else { throw .notLeader(leader: leader == noNode ? nil : leader) }
+        guard role == .leader else { throw .notLeader(leader: knownLeader) }
         guard leadTransferee == noNode else { throw .transferInProgress(to: leadTransferee) }
     }
 
     func transferLeadership(to target: NodeID) throws(RaftError) {
-        guard role == .leader else { throw .notLeader(leader: leader == noNode ? nil : leader) }
+        guard role == .leader else { throw .notLeader(leader: knownLeader) }
         guard tracker.config.voters.contains(target) else { throw .invalidTransferTarget(target) }
         guard target != id, target != leadTransferee else { return }
         // The transfer has one election timeout to finish; proposals wait meanwhile.
@@ -77,7 +77,7 @@ extension Raft {
             answerRead(requestID: requestID, requester: requester, index: log.committed)
             return
         }
-        guard (try? log.term(at: log.committed)) == term else {
+        guard hasCommittedInCurrentTerm else {
             if readsAwaitingFirstCommit.count < Self.pendingReadsMax {
                 readsAwaitingFirstCommit.append((requestID, requester))
             }
@@ -102,7 +102,7 @@ extension Raft {
     }
 
     func releaseReadsAwaitingFirstCommit() {
-        guard !readsAwaitingFirstCommit.isEmpty, (try? log.term(at: log.committed)) == term else { return }
+        guard !readsAwaitingFirstCommit.isEmpty, hasCommittedInCurrentTerm else { return }
         let waiting = readsAwaitingFirstCommit
         readsAwaitingFirstCommit = []
         for read in waiting { handleReadRequest(requestID: read.requestID, requester: read.requester) }

@@ -7,7 +7,8 @@ extension Raft {
 
     private func tickElection() {
         electionElapsed += 1
-        guard isPromotable, electionElapsed >= randomizedElectionTimeout else { return }
+        // The timeout first: promotability may scan the unapplied log.
+        guard electionElapsed >= randomizedElectionTimeout, isPromotable else { return }
         electionElapsed = 0
         startElection(forcedByTransfer: false)
     }

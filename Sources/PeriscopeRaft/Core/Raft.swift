@@ -29,11 +29,11 @@ final class Raft {
     /// Proposals appended since the last broadcast: one append per follower carries them all.
     var needsBroadcast = false
     var readQueue: ReadIndexQueue
-    /// Reads that arrived before this leader committed an entry of its own term: until then
-    /// its commit index may be behind the previous leader's.
     /// Set once this leader sent TimeoutNow: the target's forced votes ignore leases, so from
     /// then on this term's reads must be confirmed by a quorum, never by the lease.
     var leaseForfeited = false
+    /// Reads that arrived before this leader committed an entry of its own term: until then
+    /// its commit index may be behind the previous leader's.
     var readsAwaitingFirstCommit: [(requestID: UInt64, requester: NodeID)] = []
     private var random: any RandomNumberGenerator
 
@@ -75,6 +75,11 @@ final class Raft {
     }
 
     var softState: SoftState { SoftState(leader: leader, role: role) }
+    /// The leader this replica follows, if it knows one.
+    var knownLeader: NodeID? { leader == noNode ? nil : leader }
+    /// Whether the commit index holds an entry of this term: for a new leader, that its
+    /// commit index has caught up with every earlier leader's.
+    var hasCommittedInCurrentTerm: Bool { (try? log.term(at: log.committed)) == term }
     var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
 
     /// A voter with its membership up to date can lead. Learners, removed replicas, and a

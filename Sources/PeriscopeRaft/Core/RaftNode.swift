@@ -24,7 +24,7 @@ public final class RaftNode {
     public var role: Role { raft.role }
     public var term: Term { raft.term }
     /// The leader this replica follows, if it knows one.
-    public var leader: NodeID? { raft.leader == noNode ? nil : raft.leader }
+    public var leader: NodeID? { raft.knownLeader }
     /// The membership as of the applied index: what to record in a snapshot taken now.
     public var confState: ConfState { raft.tracker.config }
     public var appliedIndex: LogIndex { raft.log.applied }

@@ -85,13 +85,13 @@ public final class MemoryStorage: RaftStorage {
         entries.append(contentsOf: fresh)
     }
 
-    /// Installs a snapshot received from the leader: the log restarts after it. Later entries
-    /// that agree with it (same term at its index) stay; anything else goes.
+    /// Installs a snapshot received from the leader: the whole log is replaced and restarts
+    /// after it. (A core hands one out only when its log disagrees at the snapshot's index,
+    /// so no entry here is worth keeping; etcd's storage does the same.)
     public func applySnapshot(_ new: Snapshot) {
         let index = new.metadata.index
         guard index > snapshot.metadata.index || snapshot.isEmpty else { return }
-        let agrees = (try? term(at: index)) == new.metadata.term
-        entries = agrees ? allEntries(from: index + 1) : []
+        entries = []
         offsetIndex = index
         offsetTerm = new.metadata.term
         snapshot = new

@@ -25,7 +25,7 @@ struct RaftLog {
     /// The last index on disk: a leader counts only these toward its own commit quorum, and
     /// only these are handed out to apply.
     var persistedLastIndex: LogIndex {
-        if unstable.snapshot != nil { return unstable.snapshot!.metadata.index - 1 }
+        if let snapshot = unstable.snapshot { return snapshot.metadata.index - 1 }
         return unstable.entries.isEmpty ? lastIndex : unstable.offset - 1
     }
 
