@@ -36,8 +36,9 @@ fuzz-query: setup
 sim: setup
 	./scripts/sim.sh $(or $(SEEDS),10000) $(or $(FIRST),1)
 
-# Durable Raft commits/s and fsyncs per entry at 1, 16 and 256 proposers (docs/benchmarks.md).
-bench-raft: setup
+# Durable Raft commits/s and fsyncs per entry at 1, 16 and 256 proposers, next to etcd (docs/benchmarks.md).
+bench-raft:
+	@./scripts/setup.sh bench
 	./scripts/bench-raft.sh
 
 clean:

@@ -15,6 +15,13 @@ packages=(
   python3
   python3-venv     # the Python grpcio client of the interop tests
 )
+# `setup.sh bench` adds what only the benchmarks run side by side.
+if [ "${1:-}" = "bench" ]; then
+  packages+=(
+    etcd-server    # the Raft benchmark's baseline (scripts/bench-etcd.sh)
+    etcd-client    # etcdctl: its health, leader and revision
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do
