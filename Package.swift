@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PeriscopeModel", targets: ["PeriscopeModel"]),
         .library(name: "PeriscopeQuery", targets: ["PeriscopeQuery"]),
         .library(name: "PeriscopeRaft", targets: ["PeriscopeRaft"]),
+        .library(name: "PeriscopeShard", targets: ["PeriscopeShard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -83,6 +84,9 @@ let package = Package(
         // A seeded whole-cluster simulator: Raft cores, a faulty network, crashes, restarts,
         // membership changes and transfers in one process; invariants checked as it runs.
         .target(name: "PeriscopeRaftSimulator", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog"]),
+        // One shard replica's engine: committed commands applied to versioned records, the
+        // asynchronous inverted, value and time-partitioned indexes, retention, verification.
+        .target(name: "PeriscopeShard", dependencies: ["PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage"]),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
@@ -121,6 +125,10 @@ let package = Package(
         .testTarget(
             name: "PeriscopeRaftTests",
             dependencies: ["PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeRaftSimulator", "PeriscopeStorage", "PeriscopeTestSupport"]
+        ),
+        .testTarget(
+            name: "PeriscopeShardTests",
+            dependencies: ["PeriscopeShard", "PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage", "PeriscopeTestSupport"]
         ),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
         .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport"]),

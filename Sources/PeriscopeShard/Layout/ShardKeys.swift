@@ -1,0 +1,83 @@
+import PeriscopeModel
+import PeriscopeStorage
+
+/// Key formats. Every key is a tuple encoded by `KeyEncoder`, so byte order is tuple order
+/// and every index range below is one contiguous byte range.
+enum ShardKeys {
+    // MARK: Executions
+
+    static func locator(_ key: ExecutionKey) -> [UInt8] {
+        KeyEncoder.encode([.string(key.namespaceId), .string(key.workflowId), .string(key.runId)])
+    }
+
+    static func record(_ key: ExecutionKey, in partition: Partition) -> [UInt8] {
+        var encoder = KeyEncoder()
+        encoder.append(.string(key.namespaceId))
+        partition.append(to: &encoder)
+        encoder.append(.string(key.workflowId))
+        encoder.append(.string(key.runId))
+        return encoder.bytes
+    }
+
+    static func namespace(_ namespaceId: String) -> [UInt8] { KeyEncoder.encode([.string(namespaceId)]) }
+
+    static func partition(_ namespaceId: String, _ partition: Partition) -> [UInt8] {
+        var encoder = KeyEncoder()
+        encoder.append(.string(namespaceId))
+        partition.append(to: &encoder)
+        return encoder.bytes
+    }
+
+    /// Every closed partition of a namespace from `bucket` back to the oldest: one range in
+    /// any column family keyed (namespace, partition, …).
+    static func closedPartitions(_ namespaceId: String, throughBucket bucket: Int64) -> (from: [UInt8], to: [UInt8]) {
+        (partition(namespaceId, .closed(bucket: bucket)), KeyRange.prefixSuccessor(namespace(namespaceId))!)
+    }
+
+    // MARK: Indexes
+
+    /// The default listing order within a partition: `CloseTime` descending (closed
+    /// partitions only), `StartTime` descending, then `RunId` and `WorkflowId` ascending.
+    /// Appended to every index key, so every posting list is in Temporal's default order and
+    /// any two can be merged or intersected by streaming.
+    static func appendOrder(of record: VisibilityRecord, to encoder: inout KeyEncoder) {
+        if let closeTime = record.closeTime { encoder.append(.timestamp(closeTime), .descending) }
+        encoder.append(.timestamp(record.startTime), .descending)
+        encoder.append(.string(record.key.runId))
+        encoder.append(.string(record.key.workflowId))
+    }
+
+    static func time(_ record: VisibilityRecord, _ partition: Partition) -> [UInt8] {
+        var encoder = KeyEncoder()
+        encoder.append(.string(record.key.namespaceId))
+        partition.append(to: &encoder)
+        appendOrder(of: record, to: &encoder)
+        return encoder.bytes
+    }
+
+    /// A term or value posting: `field` and `type` name the attribute (a re-registered
+    /// attribute with another type never mixes with old values).
+    static func posting(_ record: VisibilityRecord, _ partition: Partition, field: String, type: SearchAttributeType,
+                        value: TupleElement) -> [UInt8] {
+        var encoder = KeyEncoder()
+        encoder.append(.string(record.key.namespaceId))
+        partition.append(to: &encoder)
+        encoder.append(.string(field))
+        encoder.append(.int(Int64(type.rawValue)))
+        encoder.append(value)
+        appendOrder(of: record, to: &encoder)
+        return encoder.bytes
+    }
+
+    // MARK: Change feed and metadata
+
+    static func change(index: UInt64) -> [UInt8] { fixedBytes(index) }
+
+    static func changeIndex(_ key: [UInt8]) -> UInt64? { try? readFixed(key, what: "change key") }
+
+    static let appliedIndex = Array("applied-index".utf8)
+    static let partitionWidth = Array("partition-width".utf8)
+    static func watermark(_ index: ShardIndex) -> [UInt8] { Array("watermark/\(index.rawValue)".utf8) }
+    static let retentionHorizonPrefix = Array("expired-through/".utf8)
+    static func retentionHorizon(_ namespaceId: String) -> [UInt8] { retentionHorizonPrefix + namespace(namespaceId) }
+}

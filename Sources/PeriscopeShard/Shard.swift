@@ -1,0 +1,129 @@
+import PeriscopeModel
+import PeriscopeStorage
+import Synchronization
+
+/// Why a shard could not be opened or used.
+public struct ShardError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One shard replica's store. `apply` is called by one thread at a time (the replica's
+/// apply loop) and `indexPending` by one at a time (its indexer); reads may come from any
+/// thread. Every method **blocks** on RocksDB: call from a thread made for it
+/// (`StorageExecutor`), never from an event loop.
+public final class Shard: Sendable {
+    public struct Configuration: Sendable {
+        public var partitionScheme: PartitionScheme
+        /// Change records (applied entries) one indexing batch reads at most.
+        public var indexBatchEntriesMax: Int
+
+        public init(partitionScheme: PartitionScheme = .day, indexBatchEntriesMax: Int = 2_000) {
+            self.partitionScheme = partitionScheme
+            self.indexBatchEntriesMax = indexBatchEntriesMax
+        }
+    }
+
+    public let path: String
+    public let configuration: Configuration
+    let database: Database
+    let families: [ShardColumnFamily: ColumnFamily]
+    /// Guards the apply path's in-memory view (applied index, retention horizons).
+    let applyState: Mutex<ApplyState>
+    /// Held while an indexing batch runs: one indexer at a time.
+    let indexerLock = Mutex(())
+
+    struct ApplyState {
+        var appliedIndex: UInt64
+        /// Namespace → the newest bucket retention has dropped (all of them, loaded at open).
+        var horizons: [String: Int64]
+    }
+
+    /// Opens (or creates) the shard in `path`. A shard created with another partition width
+    /// refuses to open: every replica must file executions identically.
+    public static func open(at path: String, configuration: Configuration = Configuration(),
+                            environment: StorageEnvironment = .shared) throws -> Shard {
+        var options = DatabaseOptions(environment: environment)
+        options.createMissingColumnFamilies = true
+        var requested: [String: ColumnFamilyOptions] = [:]
+        for family in ShardColumnFamily.allCases { requested[family.rawValue] = ColumnFamilyOptions() }
+        let database = try Database.open(at: path, options: options, columnFamilies: requested)
+        var families: [ShardColumnFamily: ColumnFamily] = [:]
+        for family in ShardColumnFamily.allCases { families[family] = try database.requireColumnFamily(family.rawValue) }
+        let meta = families[.meta]!
+
+        let width = configuration.partitionScheme.widthNanoseconds
+        if let stored = try database.get(ShardKeys.partitionWidth, in: meta) {
+            let storedWidth = Int64(bitPattern: try readFixed(stored, what: "partition width"))
+            guard storedWidth == width else {
+                try database.close()
+                throw ShardError("shard at \(path) was created with partitions \(storedWidth) ns wide; opened with \(width) ns")
+            }
+        } else {
+            try database.put(ShardKeys.partitionWidth, fixedBytes(UInt64(bitPattern: width)), in: meta, options: .durable)
+        }
+        let applied = try database.get(ShardKeys.appliedIndex, in: meta).map { try readFixed($0, what: "applied index") } ?? 0
+        let shard = Shard(path: path, configuration: configuration, database: database, families: families,
+                          state: ApplyState(appliedIndex: applied, horizons: [:]))
+        let horizons = try shard.horizons(options: ReadOptions(snapshot: try database.makeSnapshot()))
+        shard.applyState.withLock { $0.horizons = horizons }
+        return shard
+    }
+
+    private init(path: String, configuration: Configuration, database: Database, families: [ShardColumnFamily: ColumnFamily],
+                 state: ApplyState) {
+        self.path = path
+        self.configuration = configuration
+        self.database = database
+        self.families = families
+        self.applyState = Mutex(state)
+    }
+
+    public func close() throws { try database.close() }
+
+    func family(_ name: ShardColumnFamily) -> ColumnFamily { families[name]! }
+
+    /// The last entry applied: after a restart, the node replays its log from here.
+    public var appliedIndex: UInt64 { applyState.withLock { $0.appliedIndex } }
+
+    // MARK: Reads
+
+    /// The stored record of an execution, or nil if it is unknown, deleted or expired.
+    public func execution(_ key: ExecutionKey, options: ReadOptions = ReadOptions()) throws -> VisibilityRecord? {
+        guard let state = try state(of: key, options: options), state.kind == .live else { return nil }
+        return try record(key, in: state.partition, options: options)
+    }
+
+    /// The locator state of an execution; nil if none, or if retention dropped it.
+    func state(of key: ExecutionKey, options: ReadOptions = ReadOptions()) throws -> ExecutionState? {
+        guard let bytes = try database.get(ShardKeys.locator(key), in: family(.locator), options: options) else { return nil }
+        let state = try ExecutionState.decode(bytes)
+        return state.isExpired(horizon: try horizon(key.namespaceId, options: options)) ? nil : state
+    }
+
+    func record(_ key: ExecutionKey, in partition: Partition, options: ReadOptions = ReadOptions()) throws -> VisibilityRecord? {
+        try database.get(ShardKeys.record(key, in: partition), in: family(.records), options: options).map(RecordCodec.decode)
+    }
+
+    /// The newest bucket retention dropped for a namespace: from `options`' snapshot when it
+    /// has one, from the apply path's view otherwise.
+    func horizon(_ namespaceId: String, options: ReadOptions = ReadOptions()) throws -> Int64? {
+        guard options.snapshot != nil else { return applyState.withLock { $0.horizons[namespaceId] } }
+        return try database.get(ShardKeys.retentionHorizon(namespaceId), in: family(.meta), options: options)
+            .map { Int64(bitPattern: try readFixed($0, what: "retention horizon")) }
+    }
+}
+
+func fixedBytes(_ value: UInt64) -> [UInt8] {
+    var writer = BinaryWriter(capacity: 8)
+    writer.fixed(value)
+    return writer.bytes
+}
+
+func readFixed(_ bytes: [UInt8], what: String) throws(DecodingError) -> UInt64 {
+    var reader = BinaryReader(bytes, what: what)
+    let value = try reader.fixed()
+    try reader.expectEnd()
+    return value
+}
