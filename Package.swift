@@ -115,7 +115,7 @@ let package = Package(
         // Helpers the test targets share (external clients, seeded randomness); in no product.
         .target(
             name: "PeriscopeTestSupport",
-            dependencies: ["PeriscopeHTTP2", "PeriscopeRaft", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["PeriscopeHTTP2", "PeriscopeRaft", "PeriscopeModel", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2", "PeriscopeTestSupport"]),
         .testTarget(

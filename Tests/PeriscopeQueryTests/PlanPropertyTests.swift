@@ -1,5 +1,6 @@
 import PeriscopeModel
 @testable import PeriscopeQuery
+import PeriscopeTestSupport
 import Testing
 
 /// Seeded property tests over random queries and records (the seed is in every message).

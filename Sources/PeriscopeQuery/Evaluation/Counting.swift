@@ -10,6 +10,20 @@ public struct CountResult: Sendable, Equatable {
 
     public let total: Int
     public let groups: [Group]
+
+    /// A result from per-group counts (a nil key is the group without a value), ordered
+    /// largest first, ties by value, the nil group last among equals.
+    public init(total: Int, counts: [QueryValue?: Int]) {
+        self.total = total
+        groups = counts.map { Group(value: $0.key, count: $0.value) }.sorted { left, right in
+            if left.count != right.count { return left.count > right.count }
+            switch (left.value, right.value) {
+            case (nil, _): return false
+            case (_, nil): return true
+            case (let a?, let b?): return QueryValue.isLess(a, b)
+            }
+        }
+    }
 }
 
 extension QueryPlan {
@@ -30,14 +44,6 @@ extension QueryPlan {
             }
             counts[key, default: 0] += 1
         }
-        let groups = counts.map { CountResult.Group(value: $0.key, count: $0.value) }.sorted { left, right in
-            if left.count != right.count { return left.count > right.count }
-            switch (left.value, right.value) {
-            case (nil, _): return false
-            case (_, nil): return true
-            case (let a?, let b?): return QueryValue.isLess(a, b)
-            }
-        }
-        return CountResult(total: total, groups: groupBy == nil ? [] : groups)
+        return CountResult(total: total, counts: groupBy == nil ? [:] : counts)
     }
 }

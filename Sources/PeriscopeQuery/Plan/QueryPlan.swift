@@ -70,19 +70,31 @@ public struct QueryPlan: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `left` comes before `right` in this plan's list order.
     public func precedes(_ left: VisibilityRecord, _ right: VisibilityRecord) -> Bool {
-        for term in order {
-            let a = left.value(of: term.field), b = right.value(of: term.field)
+        compareSortValues(sortValues(of: left), sortValues(of: right)) < 0
+    }
+
+    /// A record's values for each term of `order` (nil where it has none): its place in the
+    /// list, and what a page cursor remembers.
+    public func sortValues(of record: VisibilityRecord) -> [QueryValue?] {
+        order.map { term in
+            if case .scalar(let value)? = record.value(of: term.field) { return value }
+            return nil
+        }
+    }
+
+    /// -1, 0 or 1: how two records' `sortValues` compare in this plan's list order.
+    public func compareSortValues(_ left: [QueryValue?], _ right: [QueryValue?]) -> Int {
+        for (term, (a, b)) in zip(order, zip(left, right)) {
             switch (a, b) {
             case (nil, nil): continue
-            case (nil, _): return term.absentFirst
-            case (_, nil): return !term.absentFirst
-            case (.scalar(let x)?, .scalar(let y)?):
+            case (nil, _): return term.absentFirst ? -1 : 1
+            case (_, nil): return term.absentFirst ? 1 : -1
+            case (let x?, let y?):
                 guard let order = QueryValue.order(x, y), order != 0 else { continue }
-                return (order < 0) != term.descending
-            default: continue
+                return term.descending ? -order : order
             }
         }
-        return false
+        return 0
     }
 }
 

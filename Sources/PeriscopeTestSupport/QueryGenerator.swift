@@ -1,21 +1,23 @@
 import Foundation
 import PeriscopeModel
-@testable import PeriscopeQuery
 
-/// Random valid queries and random records over a small value domain, so that predicates
-/// hit and miss often. Everything comes from a seeded generator.
-struct QueryGenerator {
-    var random: SeededRandom
+/// Random valid queries (over the `sql-test` fixture schema) and random records over a small
+/// value domain, so that predicates hit and miss often. Everything comes from a seeded
+/// generator. Shared by the query tests and the shard's differential tests.
+public struct QueryGenerator {
+    public var random: SeededRandom
 
-    static let keywords = ["a", "b", "ab", "b c", "it's", ""]
-    static let times: [Int64] = [0, 1_000, 1_700_000_000_000_000_000, 1_700_000_000_500_000_000, 1_800_000_000_000_000_000]
+    public init(random: SeededRandom) { self.random = random }
 
-    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &random)] }
-    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
+    public static let keywords = ["a", "b", "ab", "b c", "it's", ""]
+    public static let times: [Int64] = [0, 1_000, 1_700_000_000_000_000_000, 1_700_000_000_500_000_000, 1_800_000_000_000_000_000]
+
+    public mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &random)] }
+    public mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
 
     // MARK: Queries
 
-    mutating func query(depth: Int = 0) -> String {
+    public mutating func query(depth: Int = 0) -> String {
         if depth < 3, chance(45) {
             let count = Int.random(in: 2...3, using: &random)
             let joiner = chance(50) ? " AND " : " OR "
@@ -27,7 +29,7 @@ struct QueryGenerator {
     }
 
     private mutating func leaf() -> String {
-        switch Int.random(in: 0..<9, using: &random) {
+        switch Int.random(in: 0..<11, using: &random) {
         case 0: return keywordLeaf("Keyword01")
         case 1: return keywordLeaf("WorkflowType")
         case 2: return numberLeaf(pick(["Int01", "HistoryLength", "Double01"]))
@@ -39,6 +41,12 @@ struct QueryGenerator {
         case 5: return "KeywordList01 \(pick(["=", "!="])) \(quoted(pick(Self.keywords)))"
         case 6: return "Text01 \(pick(["=", "!="])) '\(pick(["alpha", "beta gamma", "Alpha delta"]))'"
         case 7: return "Bool01 \(pick(["=", "!=", "<", ">"])) \(pick(["TRUE", "FALSE"]))"
+        case 9:
+            return chance(50) ? "WorkflowId = \(quoted(pick(Self.keywords)))"
+                : "WorkflowId IN (\(quoted(pick(Self.keywords))), \(quoted(pick(Self.keywords))))"
+        case 10:
+            return pick(["TemporalNamespaceDivision = 'TemporalScheduler'", "TemporalNamespaceDivision IS NOT NULL",
+                         "TemporalNamespaceDivision IS NULL", "ExecutionTime > 1000", "HistoryLength IS NULL"])
         default: return "\(pick(["Keyword01", "CloseTime", "Int01", "KeywordList01", "Text01", "Bool01"])) IS \(chance(50) ? "" : "NOT ")NULL"
         }
     }
@@ -73,7 +81,7 @@ struct QueryGenerator {
 
     // MARK: Records
 
-    mutating func record() -> VisibilityRecord {
+    public mutating func record() -> VisibilityRecord {
         var attributes: [String: SearchAttributeValue] = [:]
         if chance(70) { attributes["Keyword01"] = .keyword(pick(Self.keywords)) }
         if chance(70) { attributes["Int01"] = .int(Int64(pick([-1, 0, 1, 2, 3]))) }

@@ -1,0 +1,178 @@
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeStorage
+
+/// One request's view of a shard: a snapshot, the namespace's partitions that can hold
+/// matches, the planner, and the streams a path becomes.
+final class QueryReader {
+    let shard: Shard
+    let namespaceId: String
+    let options: ReadOptions
+    let limits: PlannerLimits
+    /// The request's budget: what executing the plan reads.
+    let budget: ScanBudget
+    /// What planning reads (partitions, probes, materialized paths); bounded by `limits`.
+    let planningBudget = ScanBudget.unlimited()
+    let namespacePrefix: [UInt8]
+    /// Encoded partitions that may hold matches, in list order (open first, newest first).
+    let partitions: [[UInt8]]
+    /// All of the namespace's partitions, before pruning.
+    let partitionsTotal: Int
+
+    init(shard: Shard, namespaceId: String, filter: Predicate, limits: PlannerLimits, budget: ScanBudget) throws {
+        self.shard = shard
+        self.namespaceId = namespaceId
+        self.options = ReadOptions(snapshot: try shard.database.makeSnapshot())
+        self.limits = limits
+        self.budget = budget
+        namespacePrefix = ShardKeys.namespace(namespaceId)
+        let all = try Self.discoverPartitions(shard: shard, options: options, namespacePrefix: namespacePrefix,
+                                              budget: planningBudget)
+        partitionsTotal = all.count
+        let pruning = PartitionPruning(filter, scheme: shard.configuration.partitionScheme)
+        partitions = all.filter { bytes in
+            guard let elements = try? KeyDecoder.decode(Array(bytes)), let partition = Partition(elements[0].0) else { return true }
+            return pruning.admits(partition)
+        }
+    }
+
+    /// The namespace's partitions, found by skipping from one to the next in the time index.
+    private static func discoverPartitions(shard: Shard, options: ReadOptions, namespacePrefix: [UInt8],
+                                           budget: ScanBudget) throws -> [[UInt8]] {
+        let cursor = try shard.database.makeCursor(in: shard.family(.time), options: options)
+        var partitions: [[UInt8]] = []
+        var valid = try cursor.seek(to: namespacePrefix)
+        while valid {
+            let key = cursor.key
+            guard key.starts(with: namespacePrefix), key.count >= namespacePrefix.count + Position.partitionLength else { break }
+            let partition = Array(key[namespacePrefix.count..<namespacePrefix.count + Position.partitionLength])
+            partitions.append(partition)
+            try budget.charge()
+            guard let next = KeyRange.prefixSuccessor(namespacePrefix + partition) else { break }
+            valid = try cursor.seek(to: next)
+        }
+        return partitions
+    }
+
+    // MARK: Records
+
+    /// The record at an index position, read at the snapshot; nil if it is gone or moved
+    /// since the index was written (the index lags apply).
+    func record(at position: Position) throws -> VisibilityRecord? {
+        let (key, partition) = try position.execution(namespaceId: namespaceId)
+        try budget.charge()
+        return try shard.record(key, in: partition, options: options)
+    }
+
+    // MARK: Streams
+
+    func stream(_ path: AccessPath) throws -> PositionStream {
+        switch path {
+        case .scan:
+            return try PrefixStream(database: shard.database, family: shard.family(.time), options: options,
+                                    namespacePrefix: namespacePrefix, middle: [], elementsAfterPartition: 0,
+                                    partitions: partitions, budget: budget)
+        case .empty:
+            return SortedStream([])
+        case .term(let field, let type, let value):
+            return try termStream(field: field, type: type, value: value, budget: budget)
+        case .positions(_, let positions):
+            return SortedStream(positions)
+        case .intersect(let paths):
+            return IntersectionStream(try paths.map(stream))
+        case .union(let paths):
+            return UnionStream(try paths.map(stream))
+        case .difference(let base, let excluded):
+            return DifferenceStream(try stream(base), minus: try stream(excluded))
+        }
+    }
+
+    func termStream(field: String, type: SearchAttributeType, value: TupleElement, budget: ScanBudget) throws -> PrefixStream {
+        try PrefixStream(database: shard.database, family: shard.family(.terms), options: options,
+                         namespacePrefix: namespacePrefix, middle: Self.middle(field: field, type: type, value: value),
+                         elementsAfterPartition: 3, partitions: partitions, budget: budget)
+    }
+
+    static func middle(field: String, type: SearchAttributeType, value: TupleElement?) -> [UInt8] {
+        var encoder = KeyEncoder()
+        encoder.append(.string(field))
+        encoder.append(.int(Int64(type.rawValue)))
+        if let value { encoder.append(value) }
+        return encoder.bytes
+    }
+
+    /// Positions of the postings between two key middles (exclusive end), in every
+    /// partition; nil if there are more than `limits.materializedMax`.
+    func collect(_ family: ShardColumnFamily, from start: [UInt8], to end: [UInt8]) throws -> [Position]? {
+        var positions: [Position] = []
+        for partition in partitions {
+            let base = namespacePrefix + partition
+            let overflow: Bool = try shard.database.scan(in: shard.family(family), range: KeyRange(from: base + start, to: base + end),
+                                                         options: options) { entries in
+                for entry in entries {
+                    try planningBudget.charge()
+                    positions.append(try Position(indexKey: entry.key, elementsAfterPartition: 3))
+                    if positions.count > limits.materializedMax { return true }
+                }
+                return false
+            }
+            if overflow { return nil }
+        }
+        return positions
+    }
+
+    /// Postings of a term, counted up to `limits.probeMax`.
+    func estimate(field: String, type: SearchAttributeType, value: TupleElement) throws -> Int {
+        let stream = try termStream(field: field, type: type, value: value, budget: planningBudget)
+        var count = 0
+        while count < limits.probeMax, try stream.next() != nil { count += 1 }
+        return count
+    }
+}
+
+/// Which partitions a filter's top-level conditions on `CloseTime` leave: a range or set of
+/// close times keeps only the closed partitions that overlap it; `CloseTime IS NULL` keeps
+/// only the open section, `IS NOT NULL` only closed ones.
+struct PartitionPruning {
+    private var allowsOpen = true
+    private var lowestBucket: Int64 = .min
+    private var highestBucket: Int64 = .max
+    private var buckets: Set<Int64>?
+
+    init(_ filter: Predicate, scheme: PartitionScheme) {
+        let conjuncts: [Predicate]
+        if case .and(let terms) = filter { conjuncts = terms } else { conjuncts = [filter] }
+        for conjunct in conjuncts {
+            switch conjunct {
+            case .range(let field, let lower, let upper) where field == .closeTime:
+                allowsOpen = false
+                if case .datetime(let time)? = lower?.value { lowestBucket = max(lowestBucket, scheme.bucket(of: time)) }
+                if let upper, case .datetime(let time) = upper.value {
+                    // An exclusive bound at a bucket's first instant excludes that bucket.
+                    let bucket = scheme.bucket(of: time)
+                    let atStart = scheme.bucket(of: Timestamp(nanosecondsSinceEpoch: time.nanosecondsSinceEpoch &- 1)) != bucket
+                    highestBucket = min(highestBucket, !upper.inclusive && atStart ? bucket - 1 : bucket)
+                }
+            case .oneOf(let field, let values, negated: false) where field == .closeTime:
+                allowsOpen = false
+                let set = Set(values.compactMap { value -> Int64? in
+                    if case .datetime(let time) = value { return scheme.bucket(of: time) }
+                    return nil
+                })
+                buckets = buckets.map { $0.intersection(set) } ?? set
+            case .isNull(let field, let negated) where field == .closeTime:
+                if negated { allowsOpen = false } else { lowestBucket = .max; highestBucket = .min }
+            default:
+                continue
+            }
+        }
+    }
+
+    func admits(_ partition: Partition) -> Bool {
+        switch partition {
+        case .open: return allowsOpen
+        case .closed(let bucket):
+            return bucket >= lowestBucket && bucket <= highestBucket && (buckets?.contains(bucket) ?? true)
+        }
+    }
+}

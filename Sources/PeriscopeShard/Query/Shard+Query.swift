@@ -1,0 +1,210 @@
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeStorage
+
+/// Where a page ended: the next page starts after it.
+public enum ShardCursor: Hashable, Sendable {
+    /// Default order: the last index position examined (not necessarily returned).
+    case position([UInt8])
+    /// Another order: the sort values of the last execution returned.
+    case sortValues([QueryValue?])
+}
+
+public struct ShardListRequest: Sendable {
+    public var namespaceId: String
+    public var plan: QueryPlan
+    public var pageSize: Int
+    public var after: ShardCursor?
+    /// Index keys and records this request may read before it returns what it has.
+    public var scanBudget: Int
+    public var limits: PlannerLimits
+
+    public init(namespaceId: String, plan: QueryPlan, pageSize: Int = 100, after: ShardCursor? = nil,
+                scanBudget: Int = 100_000, limits: PlannerLimits = PlannerLimits()) {
+        self.namespaceId = namespaceId
+        self.plan = plan
+        self.pageSize = pageSize
+        self.after = after
+        self.scanBudget = scanBudget
+        self.limits = limits
+    }
+
+    public static let pageSizeMax = 10_000
+}
+
+public struct ShardListPage: Sendable {
+    public var records: [VisibilityRecord]
+    /// Nil when the list is complete.
+    public var next: ShardCursor?
+    /// True when the page stopped at the scan budget rather than at the page size.
+    public var budgetExhausted: Bool
+    public var keysRead: Int
+    public var explain: String
+}
+
+public struct ShardCount: Sendable {
+    public var result: CountResult
+    /// Answered from the index alone, without reading records.
+    public var indexOnly: Bool
+    public var keysRead: Int
+    public var explain: String
+}
+
+extension Shard {
+    /// One page of the executions of `request.namespaceId` matching `request.plan`, in the
+    /// plan's order, read at one snapshot. **Blocks.**
+    public func list(_ request: ShardListRequest) throws -> ShardListPage {
+        guard (1...ShardListRequest.pageSizeMax).contains(request.pageSize) else {
+            throw ShardQueryError(.invalidArgument, "page size \(request.pageSize) is outside 1...\(ShardListRequest.pageSizeMax)")
+        }
+        let budget = ScanBudget(limit: request.scanBudget)
+        let reader = try QueryReader(shard: self, namespaceId: request.namespaceId, filter: request.plan.filter,
+                                     limits: request.limits, budget: budget)
+        let planned = try reader.plan(request.plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+        let stream = try reader.stream(planned.path)
+        let indexOrder = request.plan.orderBy.isEmpty
+        var explain = Self.explain(planned, reader: reader, order: indexOrder ? "index order (default)" : "top-K by \(request.plan.orderBy.map { $0.field.name + ($0.descending ? " DESC" : "") }.joined(separator: ", "))")
+        if indexOrder {
+            let page = try listInIndexOrder(request, stream: stream, reader: reader, budget: budget)
+            explain += "\nread: \(budget.keysRead) keys"
+            return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted,
+                                 keysRead: budget.keysRead, explain: explain)
+        }
+        let page = try listTopK(request, stream: stream, reader: reader, budget: budget)
+        explain += "\nread: \(budget.keysRead) keys"
+        return ShardListPage(records: page.records, next: page.next, budgetExhausted: false, keysRead: budget.keysRead, explain: explain)
+    }
+
+    /// Streams positions in list order from the cursor, checking each record.
+    private func listInIndexOrder(_ request: ShardListRequest, stream: PositionStream, reader: QueryReader,
+                                  budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool) {
+        var position: Position?
+        switch request.after {
+        case .position(let bytes)?:
+            let after = Position(bytes: bytes)
+            position = try stream.seek(atOrAfter: after)
+            if position == after { position = try stream.next() }
+        case .sortValues?:
+            throw ShardQueryError(.invalidArgument, "the cursor belongs to a query with ORDER BY; this one has none")
+        case nil:
+            position = try stream.next()
+        }
+        var records: [VisibilityRecord] = []
+        while let current = position {
+            if let record = try reader.record(at: current), request.plan.matches(record) {
+                records.append(record)
+            }
+            if records.count == request.pageSize || budget.isSpent {
+                let exhausted = records.count < request.pageSize
+                // The next page starts after this position; it ends the list only if no
+                // position follows.
+                let following = try stream.next()
+                return (records, following == nil ? nil : .position(current.bytes), exhausted && following != nil)
+            }
+            position = try stream.next()
+        }
+        return (records, nil, false)
+    }
+
+    /// Reads every candidate (within the budget), keeps the first `pageSize` after the
+    /// cursor in the plan's order.
+    private func listTopK(_ request: ShardListRequest, stream: PositionStream, reader: QueryReader,
+                          budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?) {
+        let plan = request.plan
+        var after: [QueryValue?]?
+        switch request.after {
+        case .sortValues(let values)?:
+            guard values.count == plan.order.count else {
+                throw ShardQueryError(.invalidArgument, "the cursor has \(values.count) sort values; this query sorts by \(plan.order.count)")
+            }
+            after = values
+        case .position?:
+            throw ShardQueryError(.invalidArgument, "the cursor belongs to a query in the default order; this one has ORDER BY")
+        case nil:
+            after = nil
+        }
+        var kept: [(values: [QueryValue?], record: VisibilityRecord)] = []
+        var more = false
+        while let position = try stream.next() {
+            if budget.isSpent {
+                throw ShardQueryError(.tooExpensive, "ORDER BY read \(budget.keysRead) keys, the request's budget, before "
+                    + "reading every match; narrow the filter or list in the default order")
+            }
+            guard let record = try reader.record(at: position), plan.matches(record) else { continue }
+            let values = plan.sortValues(of: record)
+            if let after, plan.compareSortValues(values, after) <= 0 { continue }
+            kept.append((values, record))
+            if kept.count > 2 * request.pageSize {
+                kept.sort { plan.compareSortValues($0.values, $1.values) < 0 }
+                kept.removeLast(kept.count - request.pageSize)
+                more = true
+            }
+        }
+        kept.sort { plan.compareSortValues($0.values, $1.values) < 0 }
+        if kept.count > request.pageSize {
+            kept.removeLast(kept.count - request.pageSize)
+            more = true
+        }
+        let records = kept.map(\.record)
+        return (records, more ? .sortValues(kept.last!.values) : nil)
+    }
+
+    /// Counts the matching executions of a namespace (with GROUP BY, per group). Index-only
+    /// when the plan's path decides the filter alone. **Blocks.**
+    public func count(namespaceId: String, plan: QueryPlan, scanBudget: Int = 10_000_000,
+                      limits: PlannerLimits = PlannerLimits()) throws -> ShardCount {
+        let budget = ScanBudget(limit: scanBudget)
+        let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits, budget: budget)
+        let planned = try reader.plan(plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+        func spentCheck() throws {
+            if budget.isSpent {
+                throw ShardQueryError(.tooExpensive, "the count read \(budget.keysRead) keys, its budget; narrow the filter")
+            }
+        }
+        if planned.exact, plan.groupBy == nil || plan.groupBy?.isExecutionStatus == true {
+            var groups: [QueryValue?: Int] = [:]
+            var total = 0
+            if plan.groupBy == nil {
+                let stream = try reader.stream(planned.path)
+                while try stream.next() != nil { total += 1; try spentCheck() }
+            } else {
+                for raw in ExecutionStatus.unspecified.rawValue...ExecutionStatus.paused.rawValue {
+                    let status = ExecutionStatus(rawValue: raw)!
+                    let byStatus = AccessPath.term(field: "ExecutionStatus", type: .keyword, value: .int(Int64(raw)))
+                    let stream = try reader.stream(.intersect([planned.path, byStatus]))
+                    var count = 0
+                    while try stream.next() != nil { count += 1; try spentCheck() }
+                    if count > 0 { groups[.status(status)] = count }
+                    total += count
+                }
+            }
+            let explain = Self.explain(planned, reader: reader, order: "count from the index") + "\nread: \(budget.keysRead) keys"
+            return ShardCount(result: CountResult(total: total, counts: groups), indexOnly: true, keysRead: budget.keysRead,
+                              explain: explain)
+        }
+        let stream = try reader.stream(planned.path)
+        var records: [VisibilityRecord] = []
+        while let position = try stream.next() {
+            try spentCheck()
+            if let record = try reader.record(at: position), plan.matches(record) { records.append(record) }
+        }
+        let result = try plan.count(records)
+        let explain = Self.explain(planned, reader: reader, order: "count checking records") + "\nread: \(budget.keysRead) keys"
+        return ShardCount(result: result, indexOnly: false, keysRead: budget.keysRead, explain: explain)
+    }
+
+    /// The plan a list or count would use, without running it.
+    public func explain(namespaceId: String, plan: QueryPlan, limits: PlannerLimits = PlannerLimits()) throws -> String {
+        let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits,
+                                     budget: ScanBudget(limit: .max / 16))
+        let planned = try reader.plan(plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+        return Self.explain(planned, reader: reader, order: plan.orderBy.isEmpty ? "index order (default)" : "top-K")
+    }
+
+    private static func explain(_ planned: PlannedPath, reader: QueryReader, order: String) -> String {
+        let estimate = planned.estimate >= PlannedPath.scanEstimate ? "every execution" : "≤ \(planned.estimate)"
+        return planned.path.explain() + "\n"
+            + "estimate: \(estimate); \(planned.exact ? "exact (the index decides the filter)" : "records checked against the filter")\n"
+            + "partitions: \(reader.partitions.count) of \(reader.partitionsTotal); order: \(order)"
+    }
+}
