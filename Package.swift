@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
     ],
     targets: [
         // RocksDB's C API, as Debian's librocksdb-dev installs it. Only PeriscopeStorage imports it.
@@ -86,7 +87,10 @@ let package = Package(
         .target(name: "PeriscopeRaftSimulator", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog"]),
         // One shard replica's engine: committed commands applied to versioned records, the
         // asynchronous inverted, value and time-partitioned indexes, retention, verification.
-        .target(name: "PeriscopeShard", dependencies: ["PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage"]),
+        .target(
+            name: "PeriscopeShard",
+            dependencies: ["PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",

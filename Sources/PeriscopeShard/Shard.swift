@@ -18,10 +18,27 @@ public final class Shard: Sendable {
         public var partitionScheme: PartitionScheme
         /// Change records (applied entries) one indexing batch reads at most.
         public var indexBatchEntriesMax: Int
+        /// Signs page tokens; without one, `listPage` refuses to page.
+        public var pageTokenKey: PageTokenKey?
+        /// How long a paging snapshot lives after its last use, and how many may exist.
+        public var pointInTimeKeepAlive: Duration
+        public var pointsInTimeMax: Int
+        /// Monotonic time since an arbitrary origin (injected: tests advance it by hand).
+        public var clock: @Sendable () -> Duration
+        /// Names this open of the shard in its points in time (random unless given).
+        public var instanceID: UInt64?
 
-        public init(partitionScheme: PartitionScheme = .day, indexBatchEntriesMax: Int = 2_000) {
+        public init(partitionScheme: PartitionScheme = .day, indexBatchEntriesMax: Int = 2_000, pageTokenKey: PageTokenKey? = nil,
+                    pointInTimeKeepAlive: Duration = .seconds(60), pointsInTimeMax: Int = 1_000,
+                    clock: (@Sendable () -> Duration)? = nil, instanceID: UInt64? = nil) {
             self.partitionScheme = partitionScheme
             self.indexBatchEntriesMax = indexBatchEntriesMax
+            self.pageTokenKey = pageTokenKey
+            self.pointInTimeKeepAlive = pointInTimeKeepAlive
+            self.pointsInTimeMax = pointsInTimeMax
+            let origin = ContinuousClock.now
+            self.clock = clock ?? { ContinuousClock.now - origin }
+            self.instanceID = instanceID
         }
     }
 
@@ -33,6 +50,8 @@ public final class Shard: Sendable {
     let applyState: Mutex<ApplyState>
     /// Held while an indexing batch runs: one indexer at a time.
     let indexerLock = Mutex(())
+    let indexProgress: IndexProgress
+    let pointsInTime: PointsInTime
 
     struct ApplyState {
         var appliedIndex: UInt64
@@ -64,23 +83,34 @@ public final class Shard: Sendable {
             try database.put(ShardKeys.partitionWidth, fixedBytes(UInt64(bitPattern: width)), in: meta, options: .durable)
         }
         let applied = try database.get(ShardKeys.appliedIndex, in: meta).map { try readFixed($0, what: "applied index") } ?? 0
+        let watermark = try ShardIndex.allCases.map {
+            try database.get(ShardKeys.watermark($0), in: meta).map { try readFixed($0, what: "watermark") } ?? 0
+        }.min()!
         let shard = Shard(path: path, configuration: configuration, database: database, families: families,
-                          state: ApplyState(appliedIndex: applied, horizons: [:]))
+                          state: ApplyState(appliedIndex: applied, horizons: [:]), watermark: watermark)
         let horizons = try shard.horizons(options: ReadOptions(snapshot: try database.makeSnapshot()))
         shard.applyState.withLock { $0.horizons = horizons }
         return shard
     }
 
     private init(path: String, configuration: Configuration, database: Database, families: [ShardColumnFamily: ColumnFamily],
-                 state: ApplyState) {
+                 state: ApplyState, watermark: UInt64) {
         self.path = path
         self.configuration = configuration
         self.database = database
         self.families = families
         self.applyState = Mutex(state)
+        indexProgress = IndexProgress(watermark: watermark)
+        pointsInTime = PointsInTime(instance: configuration.instanceID ?? UInt64.random(in: 1...UInt64.max),
+                                    keepAlive: configuration.pointInTimeKeepAlive, capacity: configuration.pointsInTimeMax,
+                                    clock: configuration.clock)
     }
 
-    public func close() throws { try database.close() }
+    /// Closes the database, dropping the points in time first (their snapshots pin it).
+    public func close() throws {
+        pointsInTime.releaseAll()
+        try database.close()
+    }
 
     func family(_ name: ShardColumnFamily) -> ColumnFamily { families[name]! }
 

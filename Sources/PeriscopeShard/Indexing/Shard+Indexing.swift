@@ -96,6 +96,7 @@ extension Shard {
             }
             try batch.deleteRange(from: ShardKeys.change(index: 0), to: ShardKeys.change(index: end + 1), in: family(.changes))
             try database.write(batch, options: .buffered)
+            indexProgress.publish(end)
 
             progress.watermark = end
             progress.entriesIndexed = changes.prefix { $0.0 <= end }.count

@@ -19,10 +19,12 @@ final class QueryReader {
     /// All of the namespace's partitions, before pruning.
     let partitionsTotal: Int
 
-    init(shard: Shard, namespaceId: String, filter: Predicate, limits: PlannerLimits, budget: ScanBudget) throws {
+    /// Reads at `snapshot`, or at a new one.
+    init(shard: Shard, namespaceId: String, filter: Predicate, limits: PlannerLimits, budget: ScanBudget,
+         snapshot: Snapshot? = nil) throws {
         self.shard = shard
         self.namespaceId = namespaceId
-        self.options = ReadOptions(snapshot: try shard.database.makeSnapshot())
+        self.options = ReadOptions(snapshot: try snapshot ?? shard.database.makeSnapshot())
         self.limits = limits
         self.budget = budget
         namespacePrefix = ShardKeys.namespace(namespaceId)

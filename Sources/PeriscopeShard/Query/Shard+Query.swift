@@ -53,13 +53,15 @@ public struct ShardCount: Sendable {
 extension Shard {
     /// One page of the executions of `request.namespaceId` matching `request.plan`, in the
     /// plan's order, read at one snapshot. **Blocks.**
-    public func list(_ request: ShardListRequest) throws -> ShardListPage {
+    public func list(_ request: ShardListRequest) throws -> ShardListPage { try list(request, snapshot: nil) }
+
+    func list(_ request: ShardListRequest, snapshot: Snapshot?) throws -> ShardListPage {
         guard (1...ShardListRequest.pageSizeMax).contains(request.pageSize) else {
             throw ShardQueryError(.invalidArgument, "page size \(request.pageSize) is outside 1...\(ShardListRequest.pageSizeMax)")
         }
         let budget = ScanBudget(limit: request.scanBudget)
         let reader = try QueryReader(shard: self, namespaceId: request.namespaceId, filter: request.plan.filter,
-                                     limits: request.limits, budget: budget)
+                                     limits: request.limits, budget: budget, snapshot: snapshot)
         let planned = try reader.plan(request.plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
         let stream = try reader.stream(planned.path)
         let indexOrder = request.plan.orderBy.isEmpty

@@ -5,6 +5,8 @@ public struct ShardQueryError: Error, Sendable, Equatable, CustomStringConvertib
         case invalidArgument
         /// The query needs more work than one request may do.
         case tooExpensive
+        /// The consistency asked for was not reached in time.
+        case unavailable
     }
 
     public let code: Code

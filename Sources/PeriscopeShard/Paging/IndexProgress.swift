@@ -1,0 +1,30 @@
+import Foundation
+
+/// The indexes' watermark, published by the indexer after each batch, and waited on by
+/// reads that need a given index covered (read-your-writes, strong).
+final class IndexProgress: @unchecked Sendable {
+    // @unchecked: `watermark` is only touched with `condition` locked.
+    private let condition = NSCondition()
+    private var watermark: UInt64
+
+    init(watermark: UInt64) { self.watermark = watermark }
+
+    func publish(_ newWatermark: UInt64) {
+        condition.lock()
+        watermark = max(watermark, newWatermark)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until the watermark reaches `index` or `timeout` passes; returns the watermark.
+    func wait(for index: UInt64, timeout: Duration) -> UInt64 {
+        let (seconds, attoseconds) = timeout.components
+        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while watermark < index {
+            guard condition.wait(until: deadline) else { break }
+        }
+        return watermark
+    }
+}

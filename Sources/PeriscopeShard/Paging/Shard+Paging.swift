@@ -1,0 +1,129 @@
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeStorage
+
+/// How fresh a query's answer must be.
+public enum ReadConsistency: Sendable, Equatable {
+    /// What the indexes hold now (they may lag recent writes).
+    case eventual
+    /// Wait (bounded) until the indexes cover the write that returned this token.
+    case readYourWrites(token: [UInt8])
+    /// Wait (bounded) until the indexes reach this applied index, e.g. the commit index a
+    /// ReadIndex returned.
+    case strong(index: UInt64)
+}
+
+/// A token a write returns: the applied index that holds it. Not secret (a forged one can
+/// only make its own reader wait), but checked: malformed bytes are refused.
+public enum ConsistencyToken {
+    static let formatV1: UInt8 = 1
+
+    public static func make(index: UInt64) -> [UInt8] { [formatV1] + fixedBytes(index) }
+
+    static func index(of token: [UInt8]) throws(ShardQueryError) -> UInt64 {
+        guard token.count == 9, token[0] == formatV1, let index = try? readFixed(Array(token.dropFirst()), what: "consistency token")
+        else { throw ShardQueryError(.invalidArgument, "invalid consistency token: expected 9 bytes of format 1, got \(token.count) bytes") }
+        return index
+    }
+}
+
+public struct ShardPageRequest: Sendable {
+    public var namespaceId: String
+    public var plan: QueryPlan
+    public var pageSize: Int
+    /// The previous page's `nextPageToken`; nil for the first page.
+    public var pageToken: [UInt8]?
+    public var consistency: ReadConsistency
+    /// How long a read-your-writes or strong read waits for the indexes at most.
+    public var consistencyTimeout: Duration
+    public var scanBudget: Int
+    public var limits: PlannerLimits
+
+    public init(namespaceId: String, plan: QueryPlan, pageSize: Int = 100, pageToken: [UInt8]? = nil,
+                consistency: ReadConsistency = .eventual, consistencyTimeout: Duration = .seconds(5),
+                scanBudget: Int = 100_000, limits: PlannerLimits = PlannerLimits()) {
+        self.namespaceId = namespaceId
+        self.plan = plan
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+        self.consistency = consistency
+        self.consistencyTimeout = consistencyTimeout
+        self.scanBudget = scanBudget
+        self.limits = limits
+    }
+}
+
+public struct ShardPageResponse: Sendable {
+    public var records: [VisibilityRecord]
+    /// Nil on the last page.
+    public var nextPageToken: [UInt8]?
+    /// The page token's point in time was gone (expired, the shard restarted, another
+    /// replica answered): this page continued from the cursor at a new point in time, so
+    /// executions changed since may be missed or seen twice.
+    public var pointInTimeLost: Bool
+    public var budgetExhausted: Bool
+    /// The indexes' watermark when the page was read.
+    public var watermark: UInt64
+    public var explain: String
+}
+
+extension Shard {
+    /// A page of a list, continued by opaque, signed page tokens. Every page of one listing
+    /// reads the same point in time (a snapshot kept for the keep-alive), so no execution
+    /// is skipped or repeated while writes continue. **Blocks** (also while waiting for
+    /// the consistency asked for).
+    public func listPage(_ request: ShardPageRequest) throws -> ShardPageResponse {
+        guard let key = configuration.pageTokenKey else {
+            throw ShardQueryError(.invalidArgument, "this shard has no page token key; paging is off")
+        }
+        let fingerprint = PageToken.fingerprint(of: request.plan)
+        var cursor: ShardCursor?
+        var snapshot: Snapshot?
+        var pointInTime: PointInTimeID?
+        var lost = false
+        if let bytes = request.pageToken {
+            let token = try PageToken.open(bytes, key: key, namespaceId: request.namespaceId, fingerprint: fingerprint)
+            cursor = token.cursor
+            if let id = token.pointInTime {
+                snapshot = pointsInTime.snapshot(id)
+                pointInTime = snapshot == nil ? nil : id
+                lost = snapshot == nil
+            }
+        } else {
+            try awaitConsistency(request.consistency, timeout: request.consistencyTimeout)
+        }
+        let readAt = try snapshot ?? database.makeSnapshot()
+        let watermark = try metaIndex(ShardKeys.watermark(.time), options: ReadOptions(snapshot: readAt))
+        let page = try list(ShardListRequest(namespaceId: request.namespaceId, plan: request.plan, pageSize: request.pageSize,
+                                             after: cursor, scanBudget: request.scanBudget, limits: request.limits),
+                            snapshot: readAt)
+        var nextToken: [UInt8]?
+        if let next = page.next {
+            let id = pointInTime ?? pointsInTime.open(readAt)
+            nextToken = PageToken(namespaceId: request.namespaceId, fingerprint: fingerprint, cursor: next, pointInTime: id)
+                .sealed(with: key)
+        } else if let pointInTime {
+            pointsInTime.release(pointInTime)
+        }
+        return ShardPageResponse(records: page.records, nextPageToken: nextToken, pointInTimeLost: lost,
+                                 budgetExhausted: page.budgetExhausted, watermark: watermark, explain: page.explain)
+    }
+
+    /// Points in time held for paging now.
+    public var pointsInTimeOpen: Int { pointsInTime.count }
+
+    /// Waits until the indexes reach what `consistency` asks for.
+    public func awaitConsistency(_ consistency: ReadConsistency, timeout: Duration) throws {
+        let target: UInt64
+        switch consistency {
+        case .eventual: return
+        case .readYourWrites(let token): target = try ConsistencyToken.index(of: token)
+        case .strong(let index): target = index
+        }
+        let reached = indexProgress.wait(for: target, timeout: timeout)
+        guard reached >= target else {
+            throw ShardQueryError(.unavailable, "the indexes did not reach index \(target) within \(timeout) "
+                + "(they are at \(reached), applied \(appliedIndex)); retry, or read with eventual consistency")
+        }
+    }
+}
