@@ -4,7 +4,7 @@
 SWIFT ?= swift
 ARGS ?=
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft
+.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -40,6 +40,10 @@ sim: setup
 bench-raft:
 	@./scripts/setup.sh bench
 	./scripts/bench-raft.sh
+
+# One shard with 1,000,000 synthetic executions: ingest, index lag, query latencies (docs/benchmarks.md).
+bench-shard: setup
+	./scripts/bench-shard.sh
 
 clean:
 	rm -rf .build .build-protoc-gen-swift

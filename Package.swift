@@ -104,6 +104,7 @@ let package = Package(
                 "PeriscopeRaft",
                 "PeriscopeRaftLog",
                 "PeriscopeRaftSimulator",
+                "PeriscopeShard",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

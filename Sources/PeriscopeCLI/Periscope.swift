@@ -9,11 +9,13 @@ struct Periscope: AsyncParsableCommand {
         discussion: """
             Built so far: the storage layer (RocksDB), the record model, the HTTP/2 RPC layer \
             (`periscope rpc serve`), the query language (`periscope query check`) and the Raft \
-            core with its simulator and log store (`periscope raft simulate`, `periscope raft bench`). The node \
-            server, query execution and clusters are not built yet; see README.md, "Status".
+            core with its simulator and log store (`periscope raft simulate`, `periscope raft bench`), and the \
+            shard engine (`periscope shard verify`, `periscope shard bench`). The node server and clusters are \
+            not built yet; see README.md, "Status".
             """,
         version: PeriscopeVersion.current,
-        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self, QueryCommand.self, RaftCommand.self]
+        subcommands: [VersionCommand.self, StorageCommand.self, RPCCommand.self, QueryCommand.self, RaftCommand.self,
+                      ShardToolCommand.self]
     )
 
     /// With no subcommand: say what this build can do, then the usage.
@@ -21,7 +23,8 @@ struct Periscope: AsyncParsableCommand {
         print("periscope \(PeriscopeVersion.current)")
         print("The node server is not built yet; today this binary inspects and compacts storage directories "
             + "serves the RPC layer's health and diagnostics services (`periscope rpc serve`), "
-            + "and checks queries (`periscope query check`).\n")
+            + "checks queries (`periscope query check`), runs the Raft simulator (`periscope raft`), "
+            + "and verifies and benchmarks a shard's store (`periscope shard`).\n")
         print(Periscope.helpMessage())
     }
 }

@@ -40,6 +40,27 @@ import PeriscopeStorage
                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// A crash-test subject: the binary started with its standard output going to a new
+    /// file at `outputPath` (read while it runs), standard error discarded.
+    static func startLogging(_ arguments: [String], to outputPath: String) throws -> (Process, FileHandle) {
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
+    /// Kills a crash-test subject with SIGKILL and waits for it.
+    static func killMinusNine(_ process: Process, output: FileHandle) throws {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try output.close()
+    }
+
     static func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "periscope-cli-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

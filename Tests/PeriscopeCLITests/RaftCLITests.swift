@@ -46,20 +46,12 @@ import PeriscopeTestSupport
         for round in 1...2 {
             // Round 2 reopens the crashed store, recovers and keeps writing, then dies again.
             let acks = "\(directory)/acks-\(round)"
-            _ = FileManager.default.createFile(atPath: acks, contents: nil)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: acks))
-            let writer = Process()
-            writer.executableURL = URL(fileURLWithPath: CLITests.binary)
-            writer.arguments = ["raft", "log-writer", "--directory", "\(directory)/log", "--groups", "6"]
-            writer.standardOutput = output
-            writer.standardError = FileHandle.nullDevice
-            try writer.run()
+            let (writer, output) = try CLITests.startLogging(["raft", "log-writer", "--directory", "\(directory)/log", "--groups", "6"],
+                                                            to: acks)
             let enough = await waitUntil(((try? Data(contentsOf: URL(fileURLWithPath: acks)))?.count ?? 0) > 60_000,
                                          timeout: .seconds(60))
             #expect(enough, "the writer acknowledged writes before the kill")
-            kill(writer.processIdentifier, SIGKILL)
-            writer.waitUntilExit()
-            try output.close()
+            try CLITests.killMinusNine(writer, output: output)
             #expect(writer.terminationReason == .uncaughtSignal)
             let check = try await runTool(CLITests.binary, ["raft", "log-check", "--directory", "\(directory)/log", "--acks", acks])
             #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")

@@ -171,15 +171,17 @@ final class ManualClock: Sendable {
         // Eventual: the write is applied but not indexed yet.
         #expect(try shard.listPage(ShardPageRequest(namespaceId: "ns", plan: plan)).records.isEmpty)
         // Read-your-writes waits until the indexer, running a moment later, covers it.
-        let indexer = Task.detached {
-            try await Task.sleep(for: .milliseconds(300))
+        // (Both on threads of their own: the cooperative pool may be busy with other tests.)
+        async let indexed: Void = onDedicatedThread {
+            usleep(300_000)
             try shard.indexUntilCaughtUp()
         }
         let page = try await onDedicatedThread {
-            try shard.listPage(ShardPageRequest(namespaceId: "ns", plan: plan, consistency: .readYourWrites(token: token)))
+            try shard.listPage(ShardPageRequest(namespaceId: "ns", plan: plan, consistency: .readYourWrites(token: token),
+                                                consistencyTimeout: .seconds(60)))
         }
         #expect(page.records.map(\.key.workflowId) == ["fresh"])
-        try await indexer.value
+        try await indexed
         // Strong at an index nobody reaches: refused after the timeout, saying where things are.
         let started = ContinuousClock.now
         #expect {

@@ -35,11 +35,12 @@ indirect enum AccessPath: Sendable {
 }
 
 /// A planned filter: its path, whether the path alone decides the filter (no record needs
-/// checking: counts can be answered from the index), and an estimate of positions it yields.
+/// checking: counts can be answered from the index), and an estimate of positions it yields
+/// (nil until needed: term postings are probed only to order an intersection).
 struct PlannedPath {
     var path: AccessPath
     var exact: Bool
-    var estimate: Int
+    var estimate: Int?
 
     static let scanEstimate = Int.max / 4
 }

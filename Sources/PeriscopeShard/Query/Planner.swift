@@ -53,8 +53,11 @@ extension QueryReader {
                     : PlannedPath(path: .empty, exact: true, estimate: 0)
             }
             guard let presence = try presence(of: field) else { return nil }
-            return negated ? presence
-                : PlannedPath(path: .difference(.scan, minus: presence.path), exact: presence.exact, estimate: PlannedPath.scanEstimate)
+            if negated { return presence }
+            if case .positions(_, let positions) = presence.path, positions.isEmpty {
+                return PlannedPath(path: .scan, exact: presence.exact, estimate: PlannedPath.scanEstimate)
+            }
+            return PlannedPath(path: .difference(.scan, minus: presence.path), exact: presence.exact, estimate: PlannedPath.scanEstimate)
         }
     }
 
@@ -77,14 +80,23 @@ extension QueryReader {
             default: positives.append(planned)
             }
         }
-        positives.sort { $0.estimate < $1.estimate }
+        if positives.count > 1 {
+            // Order the intersection: the smallest drives, the others are sought in.
+            for index in positives.indices where positives[index].estimate == nil {
+                positives[index].estimate = try probe(positives[index].path)
+            }
+            positives.sort { $0.estimate! < $1.estimate! }
+        }
         var path: AccessPath
-        var estimate: Int
+        var estimate: Int?
         switch positives.count {
         case 0: (path, estimate) = (.scan, PlannedPath.scanEstimate)
         case 1: (path, estimate) = (positives[0].path, positives[0].estimate)
         default: (path, estimate) = (.intersect(positives.map(\.path)), positives[0].estimate)
         }
+        // An exclusion found empty while planning (the usual hidden division filter)
+        // excludes nothing.
+        exclusions.removeAll { if case .positions(_, let positions) = $0 { return positions.isEmpty } else { return false } }
         if !exclusions.isEmpty {
             path = .difference(path, minus: exclusions.count == 1 ? exclusions[0] : .union(exclusions))
         }
@@ -101,7 +113,10 @@ extension QueryReader {
         }
         guard !children.isEmpty else { return PlannedPath(path: .empty, exact: true, estimate: 0) }
         if children.count == 1 { return children[0] }
-        let estimate = children.reduce(0) { min(PlannedPath.scanEstimate, $0 + $1.estimate) }
+        let estimate = children.reduce(Optional(0)) { total, child in
+            guard let total, let estimate = child.estimate else { return nil }
+            return min(PlannedPath.scanEstimate, total + estimate)
+        }
         return PlannedPath(path: .union(children.map(\.path)), exact: children.allSatisfy(\.exact), estimate: estimate)
     }
 
@@ -129,17 +144,25 @@ extension QueryReader {
         }
         return children.count == 1 ? children[0]
             : PlannedPath(path: .union(children.map(\.path)), exact: children.allSatisfy(\.exact),
-                          estimate: children.reduce(0) { $0 + $1.estimate })
+                          estimate: children.reduce(Optional(0)) { total, child in child.estimate.flatMap { total.map($0.advanced(by:)) } })
     }
 
     private func unionOfTerms(_ field: QueryField, _ elements: [TupleElement]) throws -> PlannedPath {
-        var paths: [AccessPath] = []
-        var estimate = 0
-        for element in elements {
-            paths.append(.term(field: field.name, type: field.type, value: element))
-            estimate += try self.estimate(field: field.name, type: field.type, value: element)
+        let paths = elements.map { AccessPath.term(field: field.name, type: field.type, value: $0) }
+        return PlannedPath(path: paths.count == 1 ? paths[0] : .union(paths), exact: true, estimate: nil)
+    }
+
+    /// Positions a path yields, at most about `probeMax` per term.
+    private func probe(_ path: AccessPath) throws -> Int {
+        switch path {
+        case .scan: return PlannedPath.scanEstimate
+        case .empty: return 0
+        case .term(let field, let type, let value): return try estimate(field: field, type: type, value: value)
+        case .positions(_, let positions): return positions.count
+        case .union(let paths): return try paths.reduce(0) { min(PlannedPath.scanEstimate, $0 + (try probe($1))) }
+        case .intersect(let paths): return try paths.map(probe).min() ?? 0
+        case .difference(let base, _): return try probe(base)
         }
-        return PlannedPath(path: paths.count == 1 ? paths[0] : .union(paths), exact: true, estimate: estimate)
     }
 
     private func planRange(_ field: QueryField, lower: RangeBound?, upper: RangeBound?) throws -> PlannedPath? {

@@ -7,7 +7,7 @@ import PeriscopeModel
 struct Position: Hashable, Comparable, Sendable {
     let bytes: [UInt8]
 
-    static func < (left: Position, right: Position) -> Bool { left.bytes.lexicographicallyPrecedes(right.bytes) }
+    static func < (left: Position, right: Position) -> Bool { bytesPrecede(left.bytes, right.bytes) }
 
     /// The position of an index key: the key without its leading elements (namespace and,
     /// for postings, field, type and value), keeping the partition.

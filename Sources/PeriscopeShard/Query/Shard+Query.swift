@@ -173,7 +173,10 @@ extension Shard {
                 for raw in ExecutionStatus.unspecified.rawValue...ExecutionStatus.paused.rawValue {
                     let status = ExecutionStatus(rawValue: raw)!
                     let byStatus = AccessPath.term(field: "ExecutionStatus", type: .keyword, value: .int(Int64(raw)))
-                    let stream = try reader.stream(.intersect([planned.path, byStatus]))
+                    // The status drives (it is the smaller); a filter true for all needs no intersection.
+                    let path: AccessPath
+                    if case .scan = planned.path { path = byStatus } else { path = .intersect([byStatus, planned.path]) }
+                    let stream = try reader.stream(path)
                     var count = 0
                     while try stream.next() != nil { count += 1; try spentCheck() }
                     if count > 0 { groups[.status(status)] = count }
@@ -204,7 +207,7 @@ extension Shard {
     }
 
     private static func explain(_ planned: PlannedPath, reader: QueryReader, order: String) -> String {
-        let estimate = planned.estimate >= PlannedPath.scanEstimate ? "every execution" : "≤ \(planned.estimate)"
+        let estimate = planned.estimate.map { $0 >= PlannedPath.scanEstimate ? "every execution" : "≤ \($0)" } ?? "not needed"
         return planned.path.explain() + "\n"
             + "estimate: \(estimate); \(planned.exact ? "exact (the index decides the filter)" : "records checked against the filter")\n"
             + "partitions: \(reader.partitions.count) of \(reader.partitionsTotal); order: \(order)"

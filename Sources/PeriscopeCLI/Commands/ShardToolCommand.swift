@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import PeriscopeModel
+import PeriscopeRaft
+import PeriscopeShard
+
+/// `periscope shard …`: one shard replica's store, driven directly (no node yet).
+struct ShardToolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shard",
+        abstract: "Work with a shard replica's store: verify its indexes, benchmark it.",
+        subcommands: [ShardVerifyCommand.self, ShardBenchCommand.self, ShardLoadCommand.self]
+    )
+}
+
+/// Reopens a shard, lets its indexer catch up, and recomputes every index from the records.
+struct ShardVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Catch the indexes up and check them against the records (exit 1 if they differ)."
+    )
+
+    @Option(help: "The shard's directory.")
+    var directory: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: "\(directory)/CURRENT") else {
+            throw ValidationError("no shard in \(directory) (no RocksDB CURRENT file)")
+        }
+        let shard = try Shard.open(at: directory)
+        defer { try? shard.close() }
+        let before = try shard.watermarks().values.min() ?? 0
+        print("applied index \(shard.appliedIndex), index watermark \(before) at open")
+        let progress = try shard.indexUntilCaughtUp()
+        print("indexed up to \(progress.watermark)")
+        let report = try shard.verify()
+        print(report)
+        if !report.isConsistent { throw ExitCode(1) }
+    }
+}
+
+/// A crash-test subject: applies synthetic executions in batches while an indexer thread
+/// follows, printing progress, until killed or done.
+struct ShardLoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Apply synthetic executions with a concurrent indexer, printing progress (crash tests).",
+        shouldDisplay: false
+    )
+
+    @Option(help: "The shard's directory.")
+    var directory: String
+
+    @Option(help: "Executions to write.")
+    var executions = 1_000_000
+
+    @Option(help: "Entries per apply call.")
+    var batch = 200
+
+    @Option(help: "Seed of the synthetic data.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        guard executions > 0, batch > 0 else { throw ValidationError("--executions and --batch must be positive") }
+        let shard = try Shard.open(at: directory, configuration: Shard.Configuration(indexBatchEntriesMax: 500))
+        let feeder = SyntheticFeeder(workload: SyntheticWorkload(origin: Timestamp(secondsSinceEpoch: 1_790_000_000)), seed: seed)
+        let indexer = BackgroundIndexer(shard: shard)
+        indexer.start()
+        var written = 0
+        while written < executions {
+            let count = min(batch, executions - written)
+            try shard.apply(feeder.entries(executions: written..<written + count, after: shard.appliedIndex))
+            written += count
+            let watermark = try shard.watermarks().values.min() ?? 0
+            FileHandle.standardOutput.write(Data("applied \(shard.appliedIndex) executions \(written) watermark \(watermark)\n".utf8))
+        }
+        try indexer.stop()
+        print("done: applied \(shard.appliedIndex), indexed \(try shard.watermarks().values.min() ?? 0)")
+    }
+}
+
+/// Turns synthetic executions into committed entries: each execution's start, and the
+/// closes of the previous batch's closed executions (a close follows its start later).
+final class SyntheticFeeder {
+    let workload: SyntheticWorkload
+    private var random: SeededRandom
+    private var pendingCloses: [VisibilityRecord] = []
+
+    init(workload: SyntheticWorkload, seed: UInt64) {
+        self.workload = workload
+        random = SeededRandom(seed: seed)
+    }
+
+    func entries(executions range: Range<Int>, after appliedIndex: UInt64) -> [CommittedEntry] {
+        var commands: [PeriscopeShard.ShardCommand] = pendingCloses.map { .close($0) }
+        pendingCloses = []
+        for number in range {
+            let (start, close) = workload.execution(number, using: &random)
+            commands.append(.start(start))
+            if let close { pendingCloses.append(close) }
+        }
+        return commands.enumerated().map { CommittedEntry(index: appliedIndex + 1 + UInt64($0.offset), data: $0.element.encoded()) }
+    }
+
+    /// The closes still waiting (for the last batch).
+    func drain(after appliedIndex: UInt64) -> [CommittedEntry] {
+        let commands: [PeriscopeShard.ShardCommand] = pendingCloses.map { .close($0) }
+        pendingCloses = []
+        return commands.enumerated().map { CommittedEntry(index: appliedIndex + 1 + UInt64($0.offset), data: $0.element.encoded()) }
+    }
+}
+
+/// The shard's indexer on a thread of its own, as a node would run it.
+final class BackgroundIndexer: @unchecked Sendable {
+    // @unchecked: `stopping` and `failure` are guarded by `lock`.
+    private let shard: Shard
+    private let lock = NSLock()
+    private var stopping = false
+    private var failure: Error?
+    private let finished = DispatchSemaphore(value: 0)
+    /// Called after each batch with the new watermark.
+    var onBatch: (@Sendable (UInt64) -> Void)?
+
+    init(shard: Shard) { self.shard = shard }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            while true {
+                do {
+                    let progress = try shard.indexPending()
+                    onBatch?(progress.watermark)
+                    if progress.isCaughtUp {
+                        if lock.withLock({ stopping }) && progress.appliedIndex == shard.appliedIndex { break }
+                        usleep(1_000)
+                    }
+                } catch {
+                    lock.withLock { failure = error }
+                    break
+                }
+            }
+            finished.signal()
+        }
+    }
+
+    /// Waits until the indexes cover everything applied, then stops.
+    func stop() throws {
+        lock.withLock { stopping = true }
+        finished.wait()
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}
