@@ -63,6 +63,9 @@ public final class Shard: Sendable {
     /// refuses to open: every replica must file executions identically.
     public static func open(at path: String, configuration: Configuration = Configuration(),
                             environment: StorageEnvironment = .shared) throws -> Shard {
+        guard configuration.indexBatchEntriesMax > 0, configuration.pointsInTimeMax > 0 else {
+            throw ShardError("indexBatchEntriesMax and pointsInTimeMax must be positive")
+        }
         var options = DatabaseOptions(environment: environment)
         options.createMissingColumnFamilies = true
         var requested: [String: ColumnFamilyOptions] = [:]

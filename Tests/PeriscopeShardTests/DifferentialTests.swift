@@ -22,7 +22,7 @@ import Testing
         PlannerLimits(disabled: [.everyIndex]),
         PlannerLimits(disabled: [.terms]),
         PlannerLimits(disabled: [.values, .lookup]),
-        PlannerLimits(disabled: [.presence]),
+        PlannerLimits(disabled: [.presence, .indexOrder]),
         PlannerLimits(materializedMax: 3, probeMax: 2),
     ]
 

@@ -94,8 +94,9 @@ extension Predicate {
             return op == .equal ? Truth(contains) : op == .notEqual ? Truth(!contains) : .unknown
         case .text(let text):
             guard case .string(let wanted) = value else { return .unknown }
-            let tokens = Set(TextTokens.tokens(text))
-            let matches = TextTokens.tokens(wanted).contains(where: tokens.contains)
+            // Tokens compare by bytes, as keywords do (and as the index stores them).
+            let tokens = Set(TextTokens.tokens(text).map { Array($0.utf8) })
+            let matches = TextTokens.tokens(wanted).contains { tokens.contains(Array($0.utf8)) }
             return op == .equal ? Truth(matches) : op == .notEqual ? Truth(!matches) : .unknown
         case .scalar(let stored):
             guard let order = QueryValue.order(stored, value) else { return .unknown }

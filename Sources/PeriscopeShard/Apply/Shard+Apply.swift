@@ -93,14 +93,16 @@ private struct PendingApply {
             return try expire(namespaceId, closedBefore: closedBefore, change: &change)
         }
         guard let key = command.executionKey else { return .rejected("a batch inside a batch") }
-        let stored = try state(of: key)
+        let recorded = try recordedState(of: key)
+        let stored = recorded.flatMap { $0.isExpired(horizon: horizons[key.namespaceId]) ? nil : $0 }
         let decision = VersionRule.decide(command, stored: stored)
         if case .ignore(let reason) = decision { return .ignored(reason) }
 
         let before = try stored.flatMap { try $0.kind == .live ? record(key, in: $0.partition) : nil }
         if touched.insert(key).inserted {
-            // The first change to this execution in the entry: its state before the entry.
-            change.touches.append(.init(key: key, previousChange: stored?.lastChange ?? 0, before: before))
+            // The first change to this execution in the entry: its state before the entry, and
+            // its previous change even if retention dropped it since (the chain must not break).
+            change.touches.append(.init(key: key, previousChange: recorded?.lastChange ?? 0, before: before))
         }
         let locator = ShardKeys.locator(key)
         let scheme = shard.configuration.partitionScheme
@@ -140,11 +142,9 @@ private struct PendingApply {
         return .applied
     }
 
-    private func state(of key: ExecutionKey) throws -> ExecutionState? {
-        let state = try states[key] ?? shard.database.get(ShardKeys.locator(key), in: shard.family(.locator))
-            .map(ExecutionState.decode)
-        guard let state, !state.isExpired(horizon: horizons[key.namespaceId]) else { return nil }
-        return state
+    /// The locator's state, expired or not.
+    private func recordedState(of key: ExecutionKey) throws -> ExecutionState? {
+        try states[key] ?? shard.database.get(ShardKeys.locator(key), in: shard.family(.locator)).map(ExecutionState.decode)
     }
 
     private func record(_ key: ExecutionKey, in partition: Partition) throws -> VisibilityRecord? {

@@ -57,13 +57,19 @@ struct IndexEntries: Equatable {
             case .keyword(let string): term(name, .keyword, .string(string))
             case .bool(let flag): term(name, .bool, .bool(flag))
             case .keywordList(let strings):
-                for string in Set(strings) { term(name, .keywordList, .string(string)) }
+                // Distinct by bytes: canonically equivalent spellings are different keywords.
+                for string in Self.distinctByBytes(strings) { term(name, .keywordList, .string(string)) }
             case .text(let text):
-                for token in Set(TextTokens.tokens(text)) { term(name, .text, .string(token)) }
+                for token in Self.distinctByBytes(TextTokens.tokens(text)) { term(name, .text, .string(token)) }
             case .int(let number): value(name, .int, .int(number))
             case .double(let number): value(name, .double, .double(number))
             case .datetime(let time): value(name, .datetime, .timestamp(time))
             }
         }
+    }
+
+    static func distinctByBytes(_ strings: [String]) -> [String] {
+        var seen: Set<[UInt8]> = []
+        return strings.filter { seen.insert(Array($0.utf8)).inserted }
     }
 }

@@ -52,16 +52,22 @@ public struct PlannerLimits: Sendable, Equatable {
     public var materializedMax: Int
     /// Postings counted to estimate a term's size.
     public var probeMax: Int
+    /// Executions sharing one value that ORDER BY in index order may gather to order their
+    /// ties; more is refused as too expensive.
+    public var tieGroupMax: Int
     /// Index paths the planner may not use (tests force every alternative plan this way).
     public var disabled: Set<DisabledPath>
 
     public enum DisabledPath: Sendable, Hashable, CaseIterable {
         case terms, values, lookup, presence, everyIndex
+        /// ORDER BY served in an attribute's index order (top-K instead).
+        case indexOrder
     }
 
-    public init(materializedMax: Int = 50_000, probeMax: Int = 10_000, disabled: Set<DisabledPath> = []) {
+    public init(materializedMax: Int = 50_000, probeMax: Int = 10_000, tieGroupMax: Int = 50_000, disabled: Set<DisabledPath> = []) {
         self.materializedMax = materializedMax
         self.probeMax = probeMax
+        self.tieGroupMax = tieGroupMax
         self.disabled = disabled
     }
 }

@@ -29,7 +29,7 @@ extension QueryReader {
             return negated ? try subtractFromPresence(field, positive) : positive
         case .compare(let field, let op, let value):
             guard field.type == .text, op == .equal, case .string(let text) = value, !limits.disabled.contains(.terms) else { return nil }
-            let tokens = Set(TextTokens.tokens(text)).sorted()
+            let tokens = IndexEntries.distinctByBytes(TextTokens.tokens(text))
             guard !tokens.isEmpty else { return PlannedPath(path: .empty, exact: true, estimate: 0) }
             return try unionOfTerms(field, tokens.map { .string($0) })
         case .range(let field, let lower, let upper):
@@ -215,7 +215,8 @@ extension QueryReader {
                            estimate: presence.estimate)
     }
 
-    /// WorkflowId IN (…): the locator's runs of each id, placed by their records.
+    /// WorkflowId IN (…): the locator's runs of each id, placed by their records as of the
+    /// watermark (the state every index path describes).
     private func lookup(workflowIds values: [QueryValue]) throws -> PlannedPath? {
         var positions: [Position] = []
         let scheme = shard.configuration.partitionScheme
@@ -227,7 +228,7 @@ extension QueryReader {
             for key in keys {
                 try planningBudget.charge()
                 let execution = try Shard.executionKey(fromLocator: key)
-                guard let record = try shard.execution(execution, options: options) else { continue }
+                guard let record = try shard.state(of: execution, asOf: watermark, options: options) else { continue }
                 let partition = scheme.partition(of: record)
                 let bytes = ShardKeys.time(record, partition)
                 guard partitions.contains(where: { bytes.dropFirst(namespacePrefix.count).starts(with: $0) }) else { continue }

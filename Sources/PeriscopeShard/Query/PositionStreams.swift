@@ -78,20 +78,21 @@ final class PrefixStream: PositionStream {
 }
 
 /// Index keys a request may read. Requests check `isSpent` between results and stop with
-/// a continuation; `charge` throws only past `hardLimit`, for a single step (one
-/// intersection or difference) that reads far more than the budget without a result.
+/// a continuation; `charge` throws only when one step (from one result to the next: an
+/// intersection or difference that finds nothing) reads far more than the budget.
 final class ScanBudget {
     let limit: Int
-    let hardLimit: Int
+    let stepLimit: Int
     private(set) var keysRead = 0
+    private var stepStart = 0
 
     init(limit: Int) {
         self.limit = limit
         let tenfold = limit.multipliedReportingOverflow(by: 10)
-        hardLimit = tenfold.overflow ? .max : max(tenfold.partialValue, limit + Self.stepAllowance)
+        stepLimit = tenfold.overflow ? .max : max(tenfold.partialValue, Self.stepAllowance)
     }
 
-    /// Keys one step may read past a small budget before it is refused.
+    /// Keys one step may read at least, however small the budget.
     static let stepAllowance = 100_000
 
     /// For planning: bounded by the planner's own limits, not by the request's budget.
@@ -99,11 +100,14 @@ final class ScanBudget {
 
     var isSpent: Bool { keysRead >= limit }
 
+    /// A result was found: the next step starts.
+    func beginStep() { stepStart = keysRead }
+
     func charge(_ keys: Int = 1) throws {
         keysRead += keys
-        if keysRead > hardLimit {
-            throw ShardQueryError(.tooExpensive, "the query read \(keysRead) index keys without finishing one step "
-                + "(budget \(limit)); narrow the filter")
+        if keysRead - stepStart > stepLimit {
+            throw ShardQueryError(.tooExpensive, "the query read \(keysRead - stepStart) index keys without finding the next "
+                + "match (budget \(limit)); narrow the filter")
         }
     }
 }

@@ -18,6 +18,12 @@ final class QueryReader {
     let partitions: [[UInt8]]
     /// All of the namespace's partitions, before pruning.
     let partitionsTotal: Int
+    /// The indexes' watermark at the snapshot: paths that read records directly (point
+    /// lookups) read their state as of it, so every path describes the same moment.
+    let watermark: UInt64
+    /// Retention horizons at the snapshot: records filed in dropped partitions are gone
+    /// even if the indexer has not removed their keys yet.
+    let horizons: [String: Int64]
 
     /// Reads at `snapshot`, or at a new one.
     init(shard: Shard, namespaceId: String, filter: Predicate, limits: PlannerLimits, budget: ScanBudget,
@@ -28,6 +34,8 @@ final class QueryReader {
         self.limits = limits
         self.budget = budget
         namespacePrefix = ShardKeys.namespace(namespaceId)
+        watermark = try shard.metaIndex(ShardKeys.watermark(.time), options: options)
+        horizons = try shard.horizons(options: options)
         let all = try Self.discoverPartitions(shard: shard, options: options, namespacePrefix: namespacePrefix,
                                               budget: planningBudget)
         partitionsTotal = all.count
@@ -63,6 +71,7 @@ final class QueryReader {
     func record(at position: Position) throws -> VisibilityRecord? {
         let (key, partition) = try position.execution(namespaceId: namespaceId)
         try budget.charge()
+        if let horizon = horizons[namespaceId], case .closed(let bucket) = partition, bucket <= horizon { return nil }
         return try shard.record(key, in: partition, options: options)
     }
 

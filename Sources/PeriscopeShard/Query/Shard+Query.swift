@@ -72,6 +72,13 @@ extension Shard {
             return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted,
                                  keysRead: budget.keysRead, explain: explain)
         }
+        if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder) {
+            let page = try listInValueOrder(request, planned: planned, reader: reader, budget: budget)
+            explain = explain.replacingTopK(with: "index order of \(request.plan.orderBy[0].field.name)")
+                + "\nread: \(budget.keysRead) keys"
+            return ShardListPage(records: page.records, next: page.next, budgetExhausted: budget.isSpent, keysRead: budget.keysRead,
+                                 explain: explain)
+        }
         let page = try listTopK(request, stream: stream, reader: reader, budget: budget)
         explain += "\nread: \(budget.keysRead) keys"
         return ShardListPage(records: page.records, next: page.next, budgetExhausted: false, keysRead: budget.keysRead, explain: explain)
@@ -93,6 +100,7 @@ extension Shard {
         }
         var records: [VisibilityRecord] = []
         while let current = position {
+            budget.beginStep()
             if let record = try reader.record(at: current), request.plan.matches(record) {
                 records.append(record)
             }
@@ -113,21 +121,11 @@ extension Shard {
     private func listTopK(_ request: ShardListRequest, stream: PositionStream, reader: QueryReader,
                           budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?) {
         let plan = request.plan
-        var after: [QueryValue?]?
-        switch request.after {
-        case .sortValues(let values)?:
-            guard values.count == plan.order.count else {
-                throw ShardQueryError(.invalidArgument, "the cursor has \(values.count) sort values; this query sorts by \(plan.order.count)")
-            }
-            after = values
-        case .position?:
-            throw ShardQueryError(.invalidArgument, "the cursor belongs to a query in the default order; this one has ORDER BY")
-        case nil:
-            after = nil
-        }
+        let after = try Self.sortCursor(request)
         var kept: [(values: [QueryValue?], record: VisibilityRecord)] = []
         var more = false
         while let position = try stream.next() {
+            budget.beginStep()
             if budget.isSpent {
                 throw ShardQueryError(.tooExpensive, "ORDER BY read \(budget.keysRead) keys, the request's budget, before "
                     + "reading every match; narrow the filter or list in the default order")
@@ -151,6 +149,21 @@ extension Shard {
         return (records, more ? .sortValues(kept.last!.values) : nil)
     }
 
+    /// The sort values an ORDER BY page starts after (nil for the first page).
+    static func sortCursor(_ request: ShardListRequest) throws -> [QueryValue?]? {
+        switch request.after {
+        case .sortValues(let values)?:
+            guard values.count == request.plan.order.count else {
+                throw ShardQueryError(.invalidArgument, "the cursor has \(values.count) sort values; this query sorts by \(request.plan.order.count)")
+            }
+            return values
+        case .position?:
+            throw ShardQueryError(.invalidArgument, "the cursor belongs to a query in the default order; this one has ORDER BY")
+        case nil:
+            return nil
+        }
+    }
+
     /// Counts the matching executions of a namespace (with GROUP BY, per group). Index-only
     /// when the plan's path decides the filter alone. **Blocks.**
     public func count(namespaceId: String, plan: QueryPlan, scanBudget: Int = 10_000_000,
@@ -168,7 +181,11 @@ extension Shard {
             var total = 0
             if plan.groupBy == nil {
                 let stream = try reader.stream(planned.path)
-                while try stream.next() != nil { total += 1; try spentCheck() }
+                while try stream.next() != nil {
+                    total += 1
+                    budget.beginStep()
+                    try spentCheck()
+                }
             } else {
                 for raw in ExecutionStatus.unspecified.rawValue...ExecutionStatus.paused.rawValue {
                     let status = ExecutionStatus(rawValue: raw)!
@@ -178,7 +195,11 @@ extension Shard {
                     if case .scan = planned.path { path = byStatus } else { path = .intersect([byStatus, planned.path]) }
                     let stream = try reader.stream(path)
                     var count = 0
-                    while try stream.next() != nil { count += 1; try spentCheck() }
+                    while try stream.next() != nil {
+                        count += 1
+                        budget.beginStep()
+                        try spentCheck()
+                    }
                     if count > 0 { groups[.status(status)] = count }
                     total += count
                 }
@@ -190,6 +211,7 @@ extension Shard {
         let stream = try reader.stream(planned.path)
         var records: [VisibilityRecord] = []
         while let position = try stream.next() {
+            budget.beginStep()
             try spentCheck()
             if let record = try reader.record(at: position), plan.matches(record) { records.append(record) }
         }
@@ -211,5 +233,13 @@ extension Shard {
         return planned.path.explain() + "\n"
             + "estimate: \(estimate); \(planned.exact ? "exact (the index decides the filter)" : "records checked against the filter")\n"
             + "partitions: \(reader.partitions.count) of \(reader.partitionsTotal); order: \(order)"
+    }
+}
+
+extension String {
+    /// An explain text with its order line naming the strategy actually used.
+    fileprivate func replacingTopK(with order: String) -> String {
+        guard let range = range(of: "order: top-K by ") else { return self }
+        return String(self[..<range.lowerBound]) + "order: " + order
     }
 }
