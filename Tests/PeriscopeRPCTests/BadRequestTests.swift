@@ -79,12 +79,13 @@ struct BadRequestTests {
     }
 
     /// RST_STREAM from the client ends the call on the server: the handler's task is
-    /// cancelled and the stream is gone long before the handler's 5 s delay.
+    /// cancelled and the stream is gone long before the handler's 30 s delay (the 10 s
+    /// allowance is for a machine loaded by the tests running beside this one).
     @Test func clientResetCancelsTheCall() async throws {
         let server = try await startRPCServer()
         let connection = try await HTTP2ClientConnection.connect(host: "127.0.0.1", port: server.localAddress.port!,
                                                                  group: MultiThreadedEventLoopGroup.singleton)
-        let slow: [UInt8] = try Periscope_V1_EchoRequest.with { $0.delayMs = 5_000 }.serializedBytes()
+        let slow: [UInt8] = try Periscope_V1_EchoRequest.with { $0.delayMs = 30_000 }.serializedBytes()
         let promise = connection.channel.eventLoop.makePromise(of: CollectingStream.Response.self)
         let headers: HTTP2Headers = [":method": "POST", ":scheme": "http", ":authority": "localhost",
                                      ":path": DiagnosticsMethods.echo.path, "content-type": "application/grpc"]
@@ -96,11 +97,11 @@ struct BadRequestTests {
         stream.reset(.cancel)
         let response = try await promise.futureResult.get()
         #expect(response.error == .streamReset(.cancel))
-        while server.statistics.openStreams > 0 && ContinuousClock.now - started < .seconds(2) {
+        while server.statistics.openStreams > 0 && ContinuousClock.now - started < .seconds(10) {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(server.statistics.openStreams == 0)
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(10))
         await connection.close()
         await server.shutdown()
     }

@@ -20,10 +20,10 @@ import Testing
     static let configurations: [PlannerLimits] = [
         PlannerLimits(),
         PlannerLimits(disabled: [.everyIndex]),
-        PlannerLimits(disabled: [.terms]),
-        PlannerLimits(disabled: [.values, .lookup]),
+        PlannerLimits(topKMax: 0, disabled: [.terms]),
+        PlannerLimits(topKMax: 0, disabled: [.values, .lookup]),
         PlannerLimits(disabled: [.presence, .indexOrder]),
-        PlannerLimits(materializedMax: 3, probeMax: 2),
+        PlannerLimits(materializedMax: 3, probeMax: 2, topKMax: 0),
     ]
 
     /// Writes random records the way an engine would: starts, later versions, stale

@@ -101,6 +101,7 @@ struct ShardBenchCommand: ParsableCommand {
             ("keyword list contains", "BuildIds = 'v1.3'"),
             ("text match", "CustomTextField = 'refund'"),
             ("ORDER BY int (one customer)", "CustomKeywordField = 'customer-7' ORDER BY CustomIntField DESC"),
+            ("ORDER BY int (all executions)", "ORDER BY CustomIntField DESC"),
         ]
         print("\nquery (page size 100)               p50 ms   p99 ms     rows  keys read   plan")
         for (name, text) in lists {

@@ -55,6 +55,9 @@ public struct PlannerLimits: Sendable, Equatable {
     /// Executions sharing one value that ORDER BY in index order may gather to order their
     /// ties; more is refused as too expensive.
     public var tieGroupMax: Int
+    /// ORDER BY reads a filter's candidates and sorts them (top-K) when the filter's path
+    /// is estimated below this; otherwise it walks the sort attribute's index.
+    public var topKMax: Int
     /// Index paths the planner may not use (tests force every alternative plan this way).
     public var disabled: Set<DisabledPath>
 
@@ -64,10 +67,12 @@ public struct PlannerLimits: Sendable, Equatable {
         case indexOrder
     }
 
-    public init(materializedMax: Int = 50_000, probeMax: Int = 10_000, tieGroupMax: Int = 50_000, disabled: Set<DisabledPath> = []) {
+    public init(materializedMax: Int = 50_000, probeMax: Int = 10_000, tieGroupMax: Int = 50_000, topKMax: Int = 5_000,
+                disabled: Set<DisabledPath> = []) {
         self.materializedMax = materializedMax
         self.probeMax = probeMax
         self.tieGroupMax = tieGroupMax
+        self.topKMax = topKMax
         self.disabled = disabled
     }
 }

@@ -153,7 +153,7 @@ extension QueryReader {
     }
 
     /// Positions a path yields, at most about `probeMax` per term.
-    private func probe(_ path: AccessPath) throws -> Int {
+    func probe(_ path: AccessPath) throws -> Int {
         switch path {
         case .scan: return PlannedPath.scanEstimate
         case .empty: return 0

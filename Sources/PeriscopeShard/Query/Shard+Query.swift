@@ -72,7 +72,9 @@ extension Shard {
             return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted,
                                  keysRead: budget.keysRead, explain: explain)
         }
-        if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder) {
+        // A selective filter is cheaper to read whole and sort; a broad one to walk in order.
+        if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder),
+           try (planned.estimate ?? reader.probe(planned.path)) >= request.limits.topKMax {
             let page = try listInValueOrder(request, planned: planned, reader: reader, budget: budget)
             explain = explain.replacingTopK(with: "index order of \(request.plan.orderBy[0].field.name)")
                 + "\nread: \(budget.keysRead) keys"
