@@ -168,7 +168,8 @@ final class ValueOrderMerge {
         return entries
     }
 
-    private static func queryValue(_ element: TupleElement, field: QueryField) throws -> QueryValue {
+    /// A value read from an index key, as the query layer compares it.
+    static func queryValue(_ element: TupleElement, field: QueryField) throws -> QueryValue {
         switch element {
         case .int(let number) where field.isExecutionStatus:
             guard let raw = Int32(exactly: number), let status = ExecutionStatus(rawValue: raw) else {

@@ -28,6 +28,12 @@ enum IndexedField {
         return [.int, .double, .datetime].contains(field.type)
     }
 
+    /// GROUP BY fields whose groups the inverted index holds: one single value per
+    /// execution (keywords, Bool, ExecutionStatus).
+    static func isGroupableFromIndex(_ field: QueryField) -> Bool {
+        isTermField(field) && (field.type == .keyword || field.type == .bool)
+    }
+
     enum Rounding { case up, down }
 
     /// The index element for a literal compared with `field`, and whether it had to be

@@ -132,6 +132,30 @@ final class QueryReader {
         return positions
     }
 
+    /// The distinct values of a term field in the query's partitions, by skipping from one
+    /// value to the next (one seek per value and partition).
+    func distinctTerms(of field: QueryField) throws -> [TupleElement] {
+        let middle = Self.middle(field: field.name, type: field.type, value: nil)
+        var values: [[UInt8]: TupleElement] = [:]
+        for partition in partitions {
+            let prefix = namespacePrefix + partition + middle
+            let cursor = try shard.database.makeCursor(in: shard.family(.terms), range: KeyRange(from: prefix, to: KeyRange.prefixSuccessor(prefix)),
+                                                       options: options)
+            var valid = try cursor.seekToFirst()
+            while valid {
+                try budget.charge()
+                let key = cursor.key
+                var decoder = KeyDecoder(Array(key[prefix.count...]))
+                let (element, _) = try decoder.next()
+                let valueBytes = Array(key[prefix.count..<prefix.count + decoder.offset])
+                values[valueBytes] = element
+                guard let next = KeyRange.prefixSuccessor(prefix + valueBytes) else { break }
+                valid = try cursor.seek(to: next)
+            }
+        }
+        return values.sorted { bytesPrecede($0.key, $1.key) }.map(\.value)
+    }
+
     /// Postings of a term, counted up to `limits.probeMax`.
     func estimate(field: String, type: SearchAttributeType, value: TupleElement) throws -> Int {
         let stream = try termStream(field: field, type: type, value: value, budget: planningBudget)

@@ -178,33 +178,36 @@ extension Shard {
                 throw ShardQueryError(.tooExpensive, "the count read \(budget.keysRead) keys, its budget; narrow the filter")
             }
         }
-        if planned.exact, plan.groupBy == nil || plan.groupBy?.isExecutionStatus == true {
+        func countPositions(_ path: AccessPath) throws -> Int {
+            let stream = try reader.stream(path)
+            var count = 0
+            while try stream.next() != nil {
+                count += 1
+                budget.beginStep()
+                try spentCheck()
+            }
+            return count
+        }
+        if planned.exact, plan.groupBy.map(IndexedField.isGroupableFromIndex) ?? true {
             var groups: [QueryValue?: Int] = [:]
-            var total = 0
-            if plan.groupBy == nil {
-                let stream = try reader.stream(planned.path)
-                while try stream.next() != nil {
-                    total += 1
-                    budget.beginStep()
-                    try spentCheck()
-                }
-            } else {
-                for raw in ExecutionStatus.unspecified.rawValue...ExecutionStatus.paused.rawValue {
-                    let status = ExecutionStatus(rawValue: raw)!
-                    let byStatus = AccessPath.term(field: "ExecutionStatus", type: .keyword, value: .int(Int64(raw)))
-                    // The status drives (it is the smaller); a filter true for all needs no intersection.
+            let total = try countPositions(planned.path)
+            if let field = plan.groupBy {
+                // One group per distinct term: its postings within the filter's path (the
+                // term drives: it is the smaller). Executions without a value are the rest.
+                for element in try reader.distinctTerms(of: field) {
+                    let term = AccessPath.term(field: field.name, type: field.type, value: element)
                     let path: AccessPath
-                    if case .scan = planned.path { path = byStatus } else { path = .intersect([byStatus, planned.path]) }
-                    let stream = try reader.stream(path)
-                    var count = 0
-                    while try stream.next() != nil {
-                        count += 1
-                        budget.beginStep()
-                        try spentCheck()
+                    if case .scan = planned.path { path = term } else { path = .intersect([term, planned.path]) }
+                    let count = try countPositions(path)
+                    guard count > 0 else { continue }
+                    groups[try ValueOrderMerge.queryValue(element, field: field)] = count
+                    if groups.count > plan.limits.groupsMax {
+                        throw ShardQueryError(.tooExpensive, "GROUP BY \(field.name) found more than \(plan.limits.groupsMax) groups; "
+                            + "narrow the query or group by an attribute with fewer values")
                     }
-                    if count > 0 { groups[.status(status)] = count }
-                    total += count
                 }
+                let valued = groups.values.reduce(0, +)
+                if total > valued { groups[nil] = total - valued }
             }
             let explain = Self.explain(planned, reader: reader, order: "count from the index") + "\nread: \(budget.keysRead) keys"
             return ShardCount(result: CountResult(total: total, counts: groups), indexOnly: true, keysRead: budget.keysRead,
