@@ -40,6 +40,23 @@ import Testing
         }
     }
 
+    /// The commands a user runs on a stopped shard. (Repairing damage, online, is tested in
+    /// RebuildTests, which can damage the store from inside.)
+    @Test func verifyAndRebuildAHealthyShard() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let shard = "\(directory)/shard"
+        let load = try await runTool(CLITests.binary, ["shard", "load", "--directory", shard, "--executions", "2000"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let verify = try await runTool(CLITests.binary, ["shard", "verify", "--directory", shard])
+        #expect(verify.status == 0 && verify.stdout.contains("consistent at watermark"), "\(verify.stdout)")
+        let rebuild = try await runTool(CLITests.binary, ["shard", "rebuild", "--directory", shard])
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(rebuild.stdout.contains("2000 executions checked") && rebuild.stdout.contains("0 keys added, 0 removed"),
+                "\(rebuild.stdout)")
+        #expect(rebuild.stdout.contains("consistent at watermark"))
+    }
+
     @Test func verifyRefusesAMissingShard() async throws {
         let result = try await runTool(CLITests.binary, ["shard", "verify", "--directory", "/nonexistent/shard"])
         #expect(result.status == 64)

@@ -9,8 +9,16 @@ struct ShardToolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shard",
         abstract: "Work with a shard replica's store: verify its indexes, benchmark it.",
-        subcommands: [ShardVerifyCommand.self, ShardBenchCommand.self, ShardLoadCommand.self]
+        subcommands: [ShardVerifyCommand.self, ShardRebuildCommand.self, ShardBenchCommand.self, ShardLoadCommand.self]
     )
+}
+
+/// Opens the shard in `directory`, refusing to create one where there is none.
+private func openExistingShard(_ directory: String) throws -> Shard {
+    guard FileManager.default.fileExists(atPath: "\(directory)/CURRENT") else {
+        throw ValidationError("no shard in \(directory) (no RocksDB CURRENT file)")
+    }
+    return try Shard.open(at: directory)
 }
 
 /// Reopens a shard, lets its indexer catch up, and recomputes every index from the records.
@@ -24,10 +32,7 @@ struct ShardVerifyCommand: ParsableCommand {
     var directory: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: "\(directory)/CURRENT") else {
-            throw ValidationError("no shard in \(directory) (no RocksDB CURRENT file)")
-        }
-        let shard = try Shard.open(at: directory)
+        let shard = try openExistingShard(directory)
         defer { try? shard.close() }
         let before = try shard.watermarks().values.min() ?? 0
         print("applied index \(shard.appliedIndex), index watermark \(before) at open")
@@ -36,6 +41,27 @@ struct ShardVerifyCommand: ParsableCommand {
         let report = try shard.verify()
         print(report)
         if !report.isConsistent { throw ExitCode(1) }
+    }
+}
+
+/// Rebuilds a shard's indexes from its records, in place.
+struct ShardRebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Recompute the indexes from the records and repair what differs (online in a node; here on a stopped shard)."
+    )
+
+    @Option(help: "The shard's directory.")
+    var directory: String
+
+    func run() throws {
+        let shard = try openExistingShard(directory)
+        defer { try? shard.close() }
+        try shard.indexUntilCaughtUp()
+        let progress = try shard.rebuildIndexes()
+        print("rebuilt: \(progress.keysChecked) index keys and \(progress.executionsChecked) executions checked in "
+            + "\(progress.chunks) chunks; \(progress.keysAdded) keys added, \(progress.keysRemoved) removed")
+        print(try shard.verify())
     }
 }
 

@@ -90,14 +90,10 @@ extension Shard {
         for index in ShardIndex.allCases {
             try database.scan(in: family(index.columnFamily), options: options) { entries in
                 for entry in entries where !Self.isExpired(indexKey: entry.key, horizons: horizons) {
-                    guard let elements = try? KeyDecoder.decode(entry.key).map(\.0), elements.count >= 4,
-                          case .string(let namespaceId) = elements[0],
-                          case .string(let runId) = elements[elements.count - 2], case .string(let workflowId) = elements.last!
-                    else {
+                    guard let key = try? Self.executionKey(fromIndexKey: entry.key) else {
                         note(index, .unexpected, entry.key)
                         continue
                     }
-                    let key = ExecutionKey(namespaceId: namespaceId, workflowId: workflowId, runId: runId)
                     let expected = try state(of: key, asOf: watermark, options: options).map { IndexEntries($0, scheme: scheme) }
                     if expected?[index].contains(entry.key) != true { note(index, .unexpected, entry.key) }
                 }
