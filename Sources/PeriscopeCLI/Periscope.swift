@@ -21,7 +21,7 @@ struct Periscope: AsyncParsableCommand {
     /// With no subcommand: say what this build can do, then the usage.
     func run() async throws {
         print("periscope \(PeriscopeVersion.current)")
-        print("The node server is not built yet; today this binary inspects and compacts storage directories "
+        print("The node server is not built yet; today this binary inspects and compacts storage directories, "
             + "serves the RPC layer's health and diagnostics services (`periscope rpc serve`), "
             + "checks queries (`periscope query check`), runs the Raft simulator (`periscope raft`), "
             + "and verifies and benchmarks a shard's store (`periscope shard`).\n")
