@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "PeriscopeRaftLog", dependencies: ["PeriscopeRaft", "PeriscopeStorage"]),
         // A seeded whole-cluster simulator: Raft cores, a faulty network, crashes, restarts,
         // membership changes and transfers in one process; invariants checked as it runs.
-        .target(name: "PeriscopeRaftSimulator", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog"]),
+        .target(name: "PeriscopeRaftSimulator", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeStorage"]),
         // One shard replica's engine: committed commands applied to versioned records, the
         // asynchronous inverted, value and time-partitioned indexes, retention, verification.
         .target(

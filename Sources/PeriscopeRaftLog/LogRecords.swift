@@ -102,8 +102,3 @@ struct ByteReader {
 
     mutating func rest() -> Bytes { Array(bytes[position...]) }
 }
-
-/// Shared with the simulator (same package): fixed-width big-endian integers.
-package func bigEndian(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) } }
-
-package func readBigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }

@@ -1,5 +1,6 @@
 import PeriscopeRaft
 import PeriscopeRaftLog
+import PeriscopeStorage
 
 /// The simulated application: it folds every applied entry into a running digest, so two
 /// replicas agree on their whole applied history exactly when their digests agree.

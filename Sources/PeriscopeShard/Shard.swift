@@ -83,27 +83,25 @@ public final class Shard: Sendable {
                 throw ShardError("shard at \(path) was created with partitions \(storedWidth) ns wide; opened with \(width) ns")
             }
         } else {
-            try database.put(ShardKeys.partitionWidth, fixedBytes(UInt64(bitPattern: width)), in: meta, options: .durable)
+            try database.put(ShardKeys.partitionWidth, bigEndian(UInt64(bitPattern: width)), in: meta, options: .durable)
         }
         let applied = try database.get(ShardKeys.appliedIndex, in: meta).map { try readFixed($0, what: "applied index") } ?? 0
-        let watermark = try ShardIndex.allCases.map {
-            try database.get(ShardKeys.watermark($0), in: meta).map { try readFixed($0, what: "watermark") } ?? 0
-        }.min()!
         let shard = Shard(path: path, configuration: configuration, database: database, families: families,
-                          state: ApplyState(appliedIndex: applied, horizons: [:]), watermark: watermark)
+                          state: ApplyState(appliedIndex: applied, horizons: [:]))
         let horizons = try shard.horizons(options: ReadOptions(snapshot: try database.makeSnapshot()))
         shard.applyState.withLock { $0.horizons = horizons }
+        shard.indexProgress.publish(try shard.watermarks().values.min() ?? 0)
         return shard
     }
 
     private init(path: String, configuration: Configuration, database: Database, families: [ShardColumnFamily: ColumnFamily],
-                 state: ApplyState, watermark: UInt64) {
+                 state: ApplyState) {
         self.path = path
         self.configuration = configuration
         self.database = database
         self.families = families
         self.applyState = Mutex(state)
-        indexProgress = IndexProgress(watermark: watermark)
+        indexProgress = IndexProgress(watermark: 0)
         pointsInTime = PointsInTime(instance: configuration.instanceID ?? UInt64.random(in: 1...UInt64.max),
                                     keepAlive: configuration.pointInTimeKeepAlive, capacity: configuration.pointsInTimeMax,
                                     clock: configuration.clock)
@@ -148,15 +146,8 @@ public final class Shard: Sendable {
     }
 }
 
-func fixedBytes(_ value: UInt64) -> [UInt8] {
-    var writer = BinaryWriter(capacity: 8)
-    writer.fixed(value)
-    return writer.bytes
-}
-
+/// An 8-byte big-endian value read back; any other length is corruption.
 func readFixed(_ bytes: [UInt8], what: String) throws(DecodingError) -> UInt64 {
-    var reader = BinaryReader(bytes, what: what)
-    let value = try reader.fixed()
-    try reader.expectEnd()
-    return value
+    guard bytes.count == 8 else { throw DecodingError(what: what, offset: 0, reason: "expected 8 bytes, found \(bytes.count)") }
+    return readBigEndian(bytes[...])
 }

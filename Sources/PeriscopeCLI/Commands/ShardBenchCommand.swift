@@ -59,14 +59,14 @@ struct ShardBenchCommand: ParsableCommand {
         var entries = 0
         while written < executions {
             let count = min(batch, executions - written)
-            let batchEntries = feeder.entries(executions: written..<written + count, after: shard.appliedIndex)
-            try shard.apply(batchEntries)
-            entries += batchEntries.count
+            let commands = feeder.commands(executions: written..<written + count)
+            try shard.apply(commands)
+            entries += commands.count
             written += count
             let applied = shard.appliedIndex
             marks.withLock { $0.append((applied, ContinuousClock.now)) }
         }
-        let closes = feeder.drain(after: shard.appliedIndex)
+        let closes = feeder.drain()
         try shard.apply(closes)
         entries += closes.count
         let applyDone = ContinuousClock.now

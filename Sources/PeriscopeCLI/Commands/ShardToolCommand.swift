@@ -95,7 +95,7 @@ struct ShardLoadCommand: ParsableCommand {
         var written = 0
         while written < executions {
             let count = min(batch, executions - written)
-            try shard.apply(feeder.entries(executions: written..<written + count, after: shard.appliedIndex))
+            try shard.apply(feeder.commands(executions: written..<written + count))
             written += count
             let watermark = try shard.watermarks().values.min() ?? 0
             FileHandle.standardOutput.write(Data("applied \(shard.appliedIndex) executions \(written) watermark \(watermark)\n".utf8))
@@ -105,8 +105,9 @@ struct ShardLoadCommand: ParsableCommand {
     }
 }
 
-/// Turns synthetic executions into committed entries: each execution's start, and the
-/// closes of the previous batch's closed executions (a close follows its start later).
+/// Turns synthetic executions into commands: each execution's start, and the closes of
+/// the previous batch's closed executions (a close follows its start later). Each command
+/// is applied as one committed entry (`Shard.apply(_: [ShardCommand])`).
 final class SyntheticFeeder {
     let workload: SyntheticWorkload
     private var random: SeededRandom
@@ -117,22 +118,20 @@ final class SyntheticFeeder {
         random = SeededRandom(seed: seed)
     }
 
-    func entries(executions range: Range<Int>, after appliedIndex: UInt64) -> [CommittedEntry] {
-        var commands: [PeriscopeShard.ShardCommand] = pendingCloses.map { .close($0) }
-        pendingCloses = []
+    func commands(executions range: Range<Int>) -> [PeriscopeShard.ShardCommand] {
+        var commands = drain()
         for number in range {
             let (start, close) = workload.execution(number, using: &random)
             commands.append(.start(start))
             if let close { pendingCloses.append(close) }
         }
-        return commands.enumerated().map { CommittedEntry(index: appliedIndex + 1 + UInt64($0.offset), data: $0.element.encoded()) }
+        return commands
     }
 
     /// The closes still waiting (for the last batch).
-    func drain(after appliedIndex: UInt64) -> [CommittedEntry] {
-        let commands: [PeriscopeShard.ShardCommand] = pendingCloses.map { .close($0) }
-        pendingCloses = []
-        return commands.enumerated().map { CommittedEntry(index: appliedIndex + 1 + UInt64($0.offset), data: $0.element.encoded()) }
+    func drain() -> [PeriscopeShard.ShardCommand] {
+        defer { pendingCloses = [] }
+        return pendingCloses.map { .close($0) }
     }
 }
 

@@ -34,7 +34,7 @@ extension Shard {
                 applied = entry.index
             }
             guard applied > state.appliedIndex else { return outcomes }
-            try pending.batch.put(ShardKeys.appliedIndex, fixedBytes(applied), in: family(.meta))
+            try pending.batch.put(ShardKeys.appliedIndex, bigEndian(applied), in: family(.meta))
             try database.write(pending.batch, options: .buffered)
             state.appliedIndex = applied
             state.horizons = pending.horizons
@@ -136,7 +136,7 @@ private struct PendingApply {
         }
         let range = ShardKeys.closedPartitions(namespaceId, throughBucket: through)
         try batch.deleteRange(from: range.from, to: range.to, in: shard.family(.records))
-        try batch.put(ShardKeys.retentionHorizon(namespaceId), fixedBytes(UInt64(bitPattern: through)), in: shard.family(.meta))
+        try batch.put(ShardKeys.retentionHorizon(namespaceId), bigEndian(UInt64(bitPattern: through)), in: shard.family(.meta))
         horizons[namespaceId] = through
         change.expiries.append(.init(namespaceId: namespaceId, throughBucket: through))
         return .applied

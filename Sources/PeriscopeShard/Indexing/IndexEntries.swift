@@ -23,6 +23,9 @@ struct IndexEntries: Equatable {
         ("RootWorkflowId", { $0.rootWorkflowId }), ("RootRunId", { $0.rootRunId }),
     ]
 
+    /// ExecutionStatus, in the inverted index by its number.
+    static let statusField = "ExecutionStatus"
+
     /// System Int and Datetime fields in the value index.
     static let systemValues: [(String, SearchAttributeType, @Sendable (VisibilityRecord) -> TupleElement?)] = [
         ("StartTime", .datetime, { .timestamp($0.startTime) }),
@@ -48,7 +51,7 @@ struct IndexEntries: Equatable {
         for (field, read) in Self.systemTerms {
             if let string = read(record) { term(field, .keyword, .string(string)) }
         }
-        term("ExecutionStatus", .keyword, .int(Int64(record.status.rawValue)))
+        term(Self.statusField, .keyword, .int(Int64(record.status.rawValue)))
         for (field, type, read) in Self.systemValues {
             if let element = read(record) { value(field, type, element) }
         }

@@ -98,7 +98,7 @@ extension Shard {
                 }
             }
             for index in ShardIndex.allCases {
-                try batch.put(ShardKeys.watermark(index), fixedBytes(end), in: family(.meta))
+                try batch.put(ShardKeys.watermark(index), bigEndian(end), in: family(.meta))
             }
             try batch.deleteRange(from: ShardKeys.change(index: 0), to: ShardKeys.change(index: end + 1), in: family(.changes))
             try database.write(batch, options: .buffered)

@@ -47,6 +47,13 @@ enum ShardKeys {
         encoder.append(.string(record.key.workflowId))
     }
 
+    /// The ids at the end of a decoded key that ends in the order suffix; nil if it does not.
+    static func executionIds(endingOrder elements: [TupleElement]) -> (runId: String, workflowId: String)? {
+        guard elements.count >= 4, case .string(let runId) = elements[elements.count - 2],
+              case .string(let workflowId) = elements[elements.count - 1] else { return nil }
+        return (runId, workflowId)
+    }
+
     static func time(_ record: VisibilityRecord, _ partition: Partition) -> [UInt8] {
         var encoder = KeyEncoder()
         encoder.append(.string(record.key.namespaceId))
@@ -71,7 +78,7 @@ enum ShardKeys {
 
     // MARK: Change feed and metadata
 
-    static func change(index: UInt64) -> [UInt8] { fixedBytes(index) }
+    static func change(index: UInt64) -> [UInt8] { bigEndian(index) }
 
     static func changeIndex(_ key: [UInt8]) -> UInt64? { try? readFixed(key, what: "change key") }
 

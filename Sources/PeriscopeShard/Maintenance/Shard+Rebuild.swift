@@ -100,9 +100,8 @@ extension Shard {
     /// The execution an index key (namespace, partition, …, runId, workflowId) belongs to.
     static func executionKey(fromIndexKey key: [UInt8]) throws -> ExecutionKey {
         let elements = try KeyDecoder.decode(key).map(\.0)
-        guard elements.count >= 4, case .string(let namespaceId) = elements[0],
-              case .string(let runId) = elements[elements.count - 2], case .string(let workflowId) = elements[elements.count - 1]
+        guard case .string(let namespaceId)? = elements.first, let ids = ShardKeys.executionIds(endingOrder: elements)
         else { throw ShardError("malformed index key \(describeKey(key))") }
-        return ExecutionKey(namespaceId: namespaceId, workflowId: workflowId, runId: runId)
+        return ExecutionKey(namespaceId: namespaceId, workflowId: ids.workflowId, runId: ids.runId)
     }
 }

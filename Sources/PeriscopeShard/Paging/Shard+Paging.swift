@@ -18,7 +18,7 @@ public enum ReadConsistency: Sendable, Equatable {
 public enum ConsistencyToken {
     static let formatV1: UInt8 = 1
 
-    public static func make(index: UInt64) -> [UInt8] { [formatV1] + fixedBytes(index) }
+    public static func make(index: UInt64) -> [UInt8] { [formatV1] + bigEndian(index) }
 
     static func index(of token: [UInt8]) throws(ShardQueryError) -> UInt64 {
         guard token.count == 9, token[0] == formatV1, let index = try? readFixed(Array(token.dropFirst()), what: "consistency token")
@@ -93,7 +93,6 @@ extension Shard {
             try awaitConsistency(request.consistency, timeout: request.consistencyTimeout)
         }
         let readAt = try snapshot ?? database.makeSnapshot()
-        let watermark = try metaIndex(ShardKeys.watermark(.time), options: ReadOptions(snapshot: readAt))
         let page = try list(ShardListRequest(namespaceId: request.namespaceId, plan: request.plan, pageSize: request.pageSize,
                                              after: cursor, scanBudget: request.scanBudget, limits: request.limits),
                             snapshot: readAt)
@@ -106,7 +105,7 @@ extension Shard {
             pointsInTime.release(pointInTime)
         }
         return ShardPageResponse(records: page.records, nextPageToken: nextToken, pointInTimeLost: lost,
-                                 budgetExhausted: page.budgetExhausted, watermark: watermark, explain: page.explain)
+                                 budgetExhausted: page.budgetExhausted, watermark: page.watermark, explain: page.explain)
     }
 
     /// Points in time held for paging now.

@@ -47,24 +47,12 @@ extension Shard {
             after = nil
         }
         // The executions without a value for the sort key: by RunId, then WorkflowId.
-        let stream = try reader.stream(planned.path)
-        var absent: [(values: [QueryValue?], record: VisibilityRecord)] = []
-        while let position = try stream.next() {
-            if budget.isSpent {
-                throw ShardQueryError(.tooExpensive, "ORDER BY \(sortKey.field.name) read \(budget.keysRead) keys, the request's "
-                    + "budget, before finding every match without a \(sortKey.field.name); narrow the filter")
-            }
-            guard let record = try reader.record(at: position), plan.matches(record) else { continue }
-            let values = plan.sortValues(of: record)
-            guard values[0] == nil else { continue }
-            if let after, plan.compareSortValues(values, after) <= 0 { continue }
-            absent.append((values, record))
+        let absent = try Self.topK(reader.stream(planned.path), reader: reader, budget: budget, plan: plan, after: after,
+                                   limit: request.pageSize - records.count, keeping: { $0[0] == nil }) {
+            "ORDER BY \(sortKey.field.name) read \(budget.keysRead) keys, the request's budget, before finding every match "
+                + "without a \(sortKey.field.name); narrow the filter"
         }
-        absent.sort { plan.compareSortValues($0.values, $1.values) < 0 }
-        let room = request.pageSize - records.count
-        records += absent.prefix(room).map(\.record)
-        let more = absent.count > room
-        return (records, more ? .sortValues(absent[room - 1].values) : nil)
+        return (records + absent.records, absent.next)
     }
 }
 

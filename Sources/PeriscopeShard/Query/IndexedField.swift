@@ -4,14 +4,9 @@ import PeriscopeQuery
 /// Where a query field's values are indexed, and how a literal becomes an index element.
 /// Mirrors `IndexEntries`, which writes them.
 enum IndexedField {
-    static let systemTermFields: Set<String> = [
-        "WorkflowId", "RunId", "WorkflowType", "TaskQueue", "ParentWorkflowId", "ParentRunId", "RootWorkflowId", "RootRunId",
-        "ExecutionStatus",
-    ]
-    static let systemValueFields: Set<String> = [
-        "StartTime", "ExecutionTime", "CloseTime", "ExecutionDuration", "HistoryLength", "HistorySizeBytes",
-        "StateTransitionCount",
-    ]
+    /// The system fields `IndexEntries` writes to the inverted and to the value index.
+    static let systemTermFields = Set(IndexEntries.systemTerms.map(\.0) + [IndexEntries.statusField])
+    static let systemValueFields = Set(IndexEntries.systemValues.map(\.0))
     /// System fields every record has (never NULL).
     static let alwaysPresent: Set<String> = [
         "WorkflowId", "RunId", "WorkflowType", "TaskQueue", "ExecutionStatus", "StartTime", "ExecutionTime",

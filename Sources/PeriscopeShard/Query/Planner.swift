@@ -15,6 +15,12 @@ import PeriscopeStorage
 /// - nothing usable → the time index, over the partitions the filter allows.
 /// A path is `exact` when it decides the filter alone, so counts need no records.
 extension QueryReader {
+    /// The plan of a whole query's filter: its path, or the time index with every record
+    /// checked when no index helps.
+    func planQuery(_ filter: Predicate) throws -> PlannedPath {
+        try plan(filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+    }
+
     func plan(_ predicate: Predicate) throws -> PlannedPath? {
         guard !limits.disabled.contains(.everyIndex) else { return nil }
         switch predicate {

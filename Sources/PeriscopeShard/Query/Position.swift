@@ -34,9 +34,8 @@ struct Position: Hashable, Comparable, Sendable {
     /// The execution and its partition, decoded.
     func execution(namespaceId: String) throws -> (ExecutionKey, Partition) {
         let elements = try KeyDecoder.decode(bytes).map(\.0)
-        guard elements.count >= 4, let partition = Partition(elements[0]),
-              case .string(let runId) = elements[elements.count - 2], case .string(let workflowId) = elements[elements.count - 1]
+        guard let partition = elements.first.flatMap(Partition.init), let ids = ShardKeys.executionIds(endingOrder: elements)
         else { throw ShardError("malformed index position \(Shard.describeKey(bytes))") }
-        return (ExecutionKey(namespaceId: namespaceId, workflowId: workflowId, runId: runId), partition)
+        return (ExecutionKey(namespaceId: namespaceId, workflowId: ids.workflowId, runId: ids.runId), partition)
     }
 }

@@ -15,9 +15,10 @@ protocol PositionStream: AnyObject {
 /// `namespace, P, middle`. Reads at the query's snapshot.
 final class PrefixStream: PositionStream {
     private let cursor: Cursor
-    private let namespacePrefix: [UInt8]
-    private let middle: [UInt8]
     private let partitions: [[UInt8]]
+    /// `namespace, P, middle` for each partition, built once: every key read is checked
+    /// against its partition's prefix.
+    private let prefixes: [[UInt8]]
     private let elementsAfterPartition: Int
     private let budget: ScanBudget
     private var partitionIndex = 0
@@ -27,19 +28,16 @@ final class PrefixStream: PositionStream {
          elementsAfterPartition: Int, partitions: [[UInt8]], budget: ScanBudget) throws {
         cursor = try database.makeCursor(in: family, options: options)
         self.budget = budget
-        self.namespacePrefix = namespacePrefix
-        self.middle = middle
         self.partitions = partitions
+        prefixes = partitions.map { namespacePrefix + $0 + middle }
         self.elementsAfterPartition = elementsAfterPartition
     }
-
-    private func prefix(_ index: Int) -> [UInt8] { namespacePrefix + partitions[index] + middle }
 
     func next() throws -> Position? {
         if !started {
             started = true
             guard !partitions.isEmpty else { return nil }
-            _ = try cursor.seek(to: prefix(0))
+            _ = try cursor.seek(to: prefixes[0])
         } else if partitionIndex < partitions.count {
             _ = try cursor.next()
         }
@@ -49,14 +47,14 @@ final class PrefixStream: PositionStream {
     func seek(atOrAfter target: Position) throws -> Position? {
         started = true
         let targetPartition = Array(target.partitionBytes)
-        while partitionIndex < partitions.count, partitions[partitionIndex].lexicographicallyPrecedes(targetPartition) {
+        while partitionIndex < partitions.count, bytesPrecede(partitions[partitionIndex], targetPartition) {
             partitionIndex += 1
         }
         guard partitionIndex < partitions.count else { return nil }
         if partitions[partitionIndex] == targetPartition {
-            _ = try cursor.seek(to: prefix(partitionIndex) + target.bytes.dropFirst(Position.partitionLength))
+            _ = try cursor.seek(to: prefixes[partitionIndex] + target.bytes.dropFirst(Position.partitionLength))
         } else {
-            _ = try cursor.seek(to: prefix(partitionIndex))
+            _ = try cursor.seek(to: prefixes[partitionIndex])
         }
         return try settle()
     }
@@ -64,14 +62,16 @@ final class PrefixStream: PositionStream {
     /// Moves to the next partition while the cursor is past the current one's keys.
     private func settle() throws -> Position? {
         while partitionIndex < partitions.count {
-            let current = prefix(partitionIndex)
-            if cursor.isValid, cursor.key.starts(with: current) {
-                try budget.charge()
-                return try Position(indexKey: cursor.key, elementsAfterPartition: elementsAfterPartition)
+            if cursor.isValid {
+                let key = cursor.key
+                if key.starts(with: prefixes[partitionIndex]) {
+                    try budget.charge()
+                    return try Position(indexKey: key, elementsAfterPartition: elementsAfterPartition)
+                }
             }
             partitionIndex += 1
             guard partitionIndex < partitions.count else { return nil }
-            _ = try cursor.seek(to: prefix(partitionIndex))
+            _ = try cursor.seek(to: prefixes[partitionIndex])
         }
         return nil
     }

@@ -39,6 +39,8 @@ public struct ShardListPage: Sendable {
     /// True when the page stopped at the scan budget rather than at the page size.
     public var budgetExhausted: Bool
     public var keysRead: Int
+    /// The indexes' watermark at the page's snapshot.
+    public var watermark: UInt64
     public var explain: String
 }
 
@@ -62,28 +64,27 @@ extension Shard {
         let budget = ScanBudget(limit: request.scanBudget)
         let reader = try QueryReader(shard: self, namespaceId: request.namespaceId, filter: request.plan.filter,
                                      limits: request.limits, budget: budget, snapshot: snapshot)
-        let planned = try reader.plan(request.plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
-        let stream = try reader.stream(planned.path)
-        let indexOrder = request.plan.orderBy.isEmpty
-        var explain = Self.explain(planned, reader: reader, order: indexOrder ? "index order (default)" : "top-K by \(request.plan.orderBy.map { $0.field.name + ($0.descending ? " DESC" : "") }.joined(separator: ", "))")
-        if indexOrder {
-            let page = try listInIndexOrder(request, stream: stream, reader: reader, budget: budget)
-            explain += "\nread: \(budget.keysRead) keys"
-            return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted,
-                                 keysRead: budget.keysRead, explain: explain)
+        let planned = try reader.planQuery(request.plan.filter)
+        let page: (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool)
+        let order: String
+        if request.plan.orderBy.isEmpty {
+            order = "index order (default)"
+            page = try listInIndexOrder(request, stream: reader.stream(planned.path), reader: reader, budget: budget)
+        } else if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder),
+                  try (planned.estimate ?? reader.probe(planned.path)) >= request.limits.topKMax {
+            // A broad filter: walk the sort attribute's index (a selective one is cheaper to
+            // read whole and sort).
+            order = "index order of \(request.plan.orderBy[0].field.name)"
+            let ordered = try listInValueOrder(request, planned: planned, reader: reader, budget: budget)
+            page = (ordered.records, ordered.next, budget.isSpent)
+        } else {
+            order = "top-K by " + request.plan.orderBy.map { $0.field.name + ($0.descending ? " DESC" : "") }.joined(separator: ", ")
+            let sorted = try listTopK(request, stream: reader.stream(planned.path), reader: reader, budget: budget)
+            page = (sorted.records, sorted.next, false)
         }
-        // A selective filter is cheaper to read whole and sort; a broad one to walk in order.
-        if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder),
-           try (planned.estimate ?? reader.probe(planned.path)) >= request.limits.topKMax {
-            let page = try listInValueOrder(request, planned: planned, reader: reader, budget: budget)
-            explain = explain.replacingTopK(with: "index order of \(request.plan.orderBy[0].field.name)")
-                + "\nread: \(budget.keysRead) keys"
-            return ShardListPage(records: page.records, next: page.next, budgetExhausted: budget.isSpent, keysRead: budget.keysRead,
-                                 explain: explain)
-        }
-        let page = try listTopK(request, stream: stream, reader: reader, budget: budget)
-        explain += "\nread: \(budget.keysRead) keys"
-        return ShardListPage(records: page.records, next: page.next, budgetExhausted: false, keysRead: budget.keysRead, explain: explain)
+        return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted, keysRead: budget.keysRead,
+                             watermark: reader.watermark,
+                             explain: Self.explain(planned, reader: reader, order: order) + "\nread: \(budget.keysRead) keys")
     }
 
     /// Streams positions in list order from the cursor, checking each record.
@@ -122,33 +123,40 @@ extension Shard {
     /// cursor in the plan's order.
     private func listTopK(_ request: ShardListRequest, stream: PositionStream, reader: QueryReader,
                           budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?) {
-        let plan = request.plan
-        let after = try Self.sortCursor(request)
+        try Self.topK(stream, reader: reader, budget: budget, plan: request.plan, after: try Self.sortCursor(request),
+                      limit: request.pageSize, keeping: { _ in true }) {
+            "ORDER BY read \(budget.keysRead) keys, the request's budget, before reading every match; narrow the filter "
+                + "or list in the default order"
+        }
+    }
+
+    /// The first `limit` matches of `stream` whose sort values `keeping` accepts, after
+    /// `after`, in the plan's order, holding at most twice `limit` at a time; every
+    /// candidate is read, and running out of budget first is refused with `tooExpensive`.
+    static func topK(_ stream: PositionStream, reader: QueryReader, budget: ScanBudget, plan: QueryPlan, after: [QueryValue?]?,
+                     limit: Int, keeping: ([QueryValue?]) -> Bool,
+                     tooExpensive: () -> String) throws -> (records: [VisibilityRecord], next: ShardCursor?) {
         var kept: [(values: [QueryValue?], record: VisibilityRecord)] = []
         var more = false
-        while let position = try stream.next() {
-            budget.beginStep()
-            if budget.isSpent {
-                throw ShardQueryError(.tooExpensive, "ORDER BY read \(budget.keysRead) keys, the request's budget, before "
-                    + "reading every match; narrow the filter or list in the default order")
-            }
-            guard let record = try reader.record(at: position), plan.matches(record) else { continue }
-            let values = plan.sortValues(of: record)
-            if let after, plan.compareSortValues(values, after) <= 0 { continue }
-            kept.append((values, record))
-            if kept.count > 2 * request.pageSize {
-                kept.sort { plan.compareSortValues($0.values, $1.values) < 0 }
-                kept.removeLast(kept.count - request.pageSize)
+        func trim() {
+            kept.sort { plan.compareSortValues($0.values, $1.values) < 0 }
+            if kept.count > limit {
+                kept.removeLast(kept.count - limit)
                 more = true
             }
         }
-        kept.sort { plan.compareSortValues($0.values, $1.values) < 0 }
-        if kept.count > request.pageSize {
-            kept.removeLast(kept.count - request.pageSize)
-            more = true
+        while let position = try stream.next() {
+            budget.beginStep()
+            if budget.isSpent { throw ShardQueryError(.tooExpensive, tooExpensive()) }
+            guard let record = try reader.record(at: position), plan.matches(record) else { continue }
+            let values = plan.sortValues(of: record)
+            guard keeping(values) else { continue }
+            if let after, plan.compareSortValues(values, after) <= 0 { continue }
+            kept.append((values, record))
+            if kept.count > 2 * limit { trim() }
         }
-        let records = kept.map(\.record)
-        return (records, more ? .sortValues(kept.last!.values) : nil)
+        trim()
+        return (kept.map(\.record), more ? .sortValues(kept.last!.values) : nil)
     }
 
     /// The sort values an ORDER BY page starts after (nil for the first page).
@@ -172,7 +180,7 @@ extension Shard {
                       limits: PlannerLimits = PlannerLimits()) throws -> ShardCount {
         let budget = ScanBudget(limit: scanBudget)
         let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits, budget: budget)
-        let planned = try reader.plan(plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+        let planned = try reader.planQuery(plan.filter)
         func spentCheck() throws {
             if budget.isSpent {
                 throw ShardQueryError(.tooExpensive, "the count read \(budget.keysRead) keys, its budget; narrow the filter")
@@ -190,7 +198,7 @@ extension Shard {
         }
         if planned.exact, plan.groupBy.map(IndexedField.isGroupableFromIndex) ?? true {
             var groups: [QueryValue?: Int] = [:]
-            let total = try countPositions(planned.path)
+            var total: Int
             if let field = plan.groupBy {
                 // One group per distinct term: its postings within the filter's path (the
                 // term drives: it is the smaller). Executions without a value are the rest.
@@ -206,8 +214,16 @@ extension Shard {
                             + "narrow the query or group by an attribute with fewer values")
                     }
                 }
-                let valued = groups.values.reduce(0, +)
-                if total > valued { groups[nil] = total - valued }
+                // A field every execution has leaves no one without a value: the groups add
+                // up to the total, which needs no pass of its own.
+                total = groups.values.reduce(0, +)
+                if !(field.kind == .system && IndexedField.alwaysPresent.contains(field.name)) {
+                    let all = try countPositions(planned.path)
+                    if all > total { groups[nil] = all - total }
+                    total = all
+                }
+            } else {
+                total = try countPositions(planned.path)
             }
             let explain = Self.explain(planned, reader: reader, order: "count from the index") + "\nread: \(budget.keysRead) keys"
             return ShardCount(result: CountResult(total: total, counts: groups), indexOnly: true, keysRead: budget.keysRead,
@@ -228,8 +244,8 @@ extension Shard {
     /// The plan a list or count would use, without running it.
     public func explain(namespaceId: String, plan: QueryPlan, limits: PlannerLimits = PlannerLimits()) throws -> String {
         let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits,
-                                     budget: ScanBudget(limit: .max / 16))
-        let planned = try reader.plan(plan.filter) ?? PlannedPath(path: .scan, exact: false, estimate: PlannedPath.scanEstimate)
+                                     budget: .unlimited())
+        let planned = try reader.planQuery(plan.filter)
         return Self.explain(planned, reader: reader, order: plan.orderBy.isEmpty ? "index order (default)" : "top-K")
     }
 
@@ -238,13 +254,5 @@ extension Shard {
         return planned.path.explain() + "\n"
             + "estimate: \(estimate); \(planned.exact ? "exact (the index decides the filter)" : "records checked against the filter")\n"
             + "partitions: \(reader.partitions.count) of \(reader.partitionsTotal); order: \(order)"
-    }
-}
-
-extension String {
-    /// An explain text with its order line naming the strategy actually used.
-    fileprivate func replacingTopK(with order: String) -> String {
-        guard let range = range(of: "order: top-K by ") else { return self }
-        return String(self[..<range.lowerBound]) + "order: " + order
     }
 }
