@@ -1,3 +1,4 @@
+import Foundation
 import PeriscopeModel
 import PeriscopeStorage
 import Testing
@@ -100,6 +101,16 @@ import Testing
         try store.reopen()
         #expect(store.shard.appliedIndex == 2)
         #expect(try store.shard.execution(key)?.version == 2)
+    }
+
+    @Test func aShardRefusesNonPositiveBatchAndPointInTimeBounds() throws {
+        let path = NSTemporaryDirectory() + "periscope-shard-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for configuration in [Shard.Configuration(indexBatchEntriesMax: 0), Shard.Configuration(pointsInTimeMax: -1)] {
+            #expect { try Shard.open(at: path, configuration: configuration) } throws: {
+                "\($0)".contains("indexBatchEntriesMax and pointsInTimeMax must be positive")
+            }
+        }
     }
 
     @Test func aShardRefusesToOpenWithAnotherPartitionWidth() throws {
