@@ -174,6 +174,12 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
         guard let request = unaryRequest else {
             return fail(RPCStatus(.invalidArgument, "\(context.path) takes one request message; none arrived"))
         }
+        // The deadline timer is queued behind this read on the event loop, so a deadline that
+        // passed while the request arrived (a zero timeout, a slow upload) is checked here:
+        // the handler must not run for a caller that has stopped waiting.
+        if let deadline = context.deadline, ContinuousClock.now >= deadline {
+            return fail(RPCStatus(.deadlineExceeded, "the call's deadline passed before its request was complete"))
+        }
         switch handler {
         case .unary(let run):
             runUnary(run, request: request, context: context)
