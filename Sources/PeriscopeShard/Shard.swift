@@ -51,6 +51,8 @@ public final class Shard: Sendable {
     /// Held while an indexing batch runs: one indexer at a time.
     let indexerLock = Mutex(())
     let indexProgress: IndexProgress
+    /// Where the next locator sweep step starts (nil: from the first locator).
+    let sweepCursor = Mutex<[UInt8]?>(nil)
     let pointsInTime: PointsInTime
 
     struct ApplyState {

@@ -156,7 +156,8 @@ final class BackgroundIndexer: @unchecked Sendable {
                     onBatch?(progress.watermark)
                     if progress.isCaughtUp {
                         if lock.withLock({ stopping }) && progress.appliedIndex == shard.appliedIndex { break }
-                        usleep(1_000)
+                        // Idle: a step of the locator sweep (nothing to do without retention).
+                        if try shard.sweepExpiredLocators().locatorsRead == 0 { usleep(1_000) }
                     }
                 } catch {
                     lock.withLock { failure = error }

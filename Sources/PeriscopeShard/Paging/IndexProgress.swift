@@ -9,6 +9,13 @@ final class IndexProgress: @unchecked Sendable {
 
     init(watermark: UInt64) { self.watermark = watermark }
 
+    /// The watermark now.
+    var current: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return watermark
+    }
+
     func publish(_ newWatermark: UInt64) {
         condition.lock()
         watermark = max(watermark, newWatermark)
