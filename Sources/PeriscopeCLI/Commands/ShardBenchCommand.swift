@@ -22,6 +22,9 @@ struct ShardBenchCommand: ParsableCommand {
     @Option(help: "Runs of each query.")
     var runs = 50
 
+    @Option(help: "Entries per second to hold ingest at, to measure index lag below the indexer's capacity (0: as fast as apply goes).")
+    var rate = 0
+
     @Option(help: "Where the shard goes (a fresh temporary directory by default; removed afterwards).")
     var directory: String?
 
@@ -30,6 +33,7 @@ struct ShardBenchCommand: ParsableCommand {
 
     func run() throws {
         guard executions > 0, batch > 0, runs > 0 else { throw ValidationError("--executions, --batch and --runs must be positive") }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (unpaced) or positive") }
         let root = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("periscope-shard-bench-\(getpid())").path
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: root) } }
         let key = PageTokenKey(bytes: Array(repeating: 0x5A, count: 32))
@@ -52,7 +56,8 @@ struct ShardBenchCommand: ParsableCommand {
             }
             lags.withLock { $0 += passed.map { now - $0.at } }
         }
-        print("ingesting \(executions) executions in apply batches of \(batch) entries, indexer running alongside")
+        print("ingesting \(executions) executions in apply batches of \(batch) entries, indexer running alongside"
+            + (rate > 0 ? ", paced at \(rate) entries/s" : ""))
         let started = ContinuousClock.now
         indexer.start()
         var written = 0
@@ -65,6 +70,12 @@ struct ShardBenchCommand: ParsableCommand {
             written += count
             let applied = shard.appliedIndex
             marks.withLock { $0.append((applied, ContinuousClock.now)) }
+            if rate > 0 {
+                // Open loop: entry n is due n/rate seconds after the start, however late the last batch was.
+                let due = started + .nanoseconds(Int64(Double(entries) / Double(rate) * 1e9))
+                let wait = due - ContinuousClock.now
+                if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+            }
         }
         let closes = feeder.drain()
         try shard.apply(closes)

@@ -40,13 +40,13 @@ struct IndexEntries: Equatable {
     init() {}
 
     init(_ record: VisibilityRecord, scheme: PartitionScheme) {
-        let partition = scheme.partition(of: record)
-        time = [ShardKeys.time(record, partition)]
+        let parts = RecordKeyParts(record, scheme.partition(of: record))
+        time = [parts.time]
         func term(_ field: String, _ type: SearchAttributeType, _ value: TupleElement) {
-            terms.append(ShardKeys.posting(record, partition, field: field, type: type, value: value))
+            terms.append(parts.posting(field: field, type: type, value: value))
         }
         func value(_ field: String, _ type: SearchAttributeType, _ element: TupleElement) {
-            values.append(ShardKeys.posting(record, partition, field: field, type: type, value: element))
+            values.append(parts.posting(field: field, type: type, value: element))
         }
         for (field, read) in Self.systemTerms {
             if let string = read(record) { term(field, .keyword, .string(string)) }
