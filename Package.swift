@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PeriscopeQuery", targets: ["PeriscopeQuery"]),
         .library(name: "PeriscopeRaft", targets: ["PeriscopeRaft"]),
         .library(name: "PeriscopeShard", targets: ["PeriscopeShard"]),
+        .library(name: "PeriscopeNode", targets: ["PeriscopeNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -91,6 +92,9 @@ let package = Package(
             name: "PeriscopeShard",
             dependencies: ["PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // A node: shard replicas as Raft groups driven by one group-committing loop (and next,
+        // the services over HTTP/2).
+        .target(name: "PeriscopeNode", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeShard", "PeriscopeStorage"]),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
@@ -134,6 +138,10 @@ let package = Package(
         .testTarget(
             name: "PeriscopeShardTests",
             dependencies: ["PeriscopeShard", "PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage", "PeriscopeTestSupport"]
+        ),
+        .testTarget(
+            name: "PeriscopeNodeTests",
+            dependencies: ["PeriscopeNode", "PeriscopeShard", "PeriscopeRaftLog", "PeriscopeModel", "PeriscopeTestSupport"]
         ),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
         .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport"]),

@@ -36,6 +36,10 @@ public final class RaftLogStore: Sendable {
 
     public var counters: Counters { countersLock.withLock { $0 } }
 
+    /// Closes the database (releasing its lock, so the node can reopen it). Nothing may use
+    /// the store afterwards.
+    public func close() throws { try database.close() }
+
     /// Persists `writes` (of any number of groups) atomically with one fsync, or with none
     /// if no write needs it (commit-index-only changes).
     public func write(_ writes: [GroupWrite]) throws {

@@ -1,0 +1,171 @@
+import Foundation
+import PeriscopeRaft
+import PeriscopeRaftLog
+
+/// What the loop needs of a group, whatever its state machine. Called on the loop's thread only.
+protocol DrivenGroup: AnyObject, Sendable {
+    var hasReady: Bool { get }
+    var hasWaitingProposals: Bool { get }
+    func tick()
+    /// A group whose only voter is this node elects itself at once instead of after an
+    /// election timeout.
+    func campaignIfAlone()
+    func takeReady() -> (ready: Ready, write: GroupWrite)?
+    /// The Ready's writes are durable: apply its committed entries, answer their proposers, advance.
+    func persisted(_ ready: Ready) throws
+    func failWaiting(_ error: ReplicationError)
+}
+
+/// The thread that drives every Raft group of a node. Each round takes the Ready of every
+/// group that has one and persists them all in one WriteBatch with one fsync (group commit:
+/// under load one fsync carries many proposals of many groups), then applies the committed
+/// entries and answers their proposers. Ticks every `tickInterval`.
+///
+/// Work from other threads (proposals, new groups) is queued and run at the top of a round,
+/// so a group's Raft state is only ever touched here. **Blocking** by design: it owns its
+/// thread and never runs on an event loop or the cooperative pool.
+public final class RaftLoop: @unchecked Sendable {
+    // @unchecked: `queue`, `phase` and `failure` are guarded by `condition`; `groups` and
+    // `nextTick` belong to the loop's thread.
+    private enum Phase { case created, running, stopping, stopped }
+
+    public let store: RaftLogStore
+    public let tickInterval: Duration
+    /// Rounds that finish their proposals after `stop()` is called, before the rest fail.
+    public let drainRoundsMax: Int
+    private let condition = NSCondition()
+    private var queue: [@Sendable () -> Void] = []
+    private var phase = Phase.created
+    private var failure: ReplicationError?
+    private var groups: [any DrivenGroup] = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(store: RaftLogStore, tickInterval: Duration = .milliseconds(100), drainRoundsMax: Int = 100) {
+        self.store = store
+        self.tickInterval = tickInterval
+        self.drainRoundsMax = drainRoundsMax
+    }
+
+    /// Why the loop stopped on its own, if it did (a storage failure).
+    public var stoppedBecause: ReplicationError? { condition.withLock { failure } }
+
+    public func start() {
+        condition.withLock {
+            precondition(phase == .created, "a RaftLoop starts once")
+            phase = .running
+        }
+        let thread = Thread { [self] in run() }
+        thread.name = "periscope-raft"
+        thread.start()
+    }
+
+    /// Stops taking work, lets proposals already in the logs finish (for at most
+    /// `drainRoundsMax` rounds), fails the rest with `.stopped`, and waits for the thread.
+    public func stop() {
+        let wasRunning = condition.withLock {
+            let running = phase == .running
+            if phase == .running || phase == .created { phase = .stopping }
+            condition.broadcast()
+            return running
+        }
+        if wasRunning { finished.wait() }
+    }
+
+    func add(_ group: some DrivenGroup) {
+        submit(orElse: { _ in }) { [self] in
+            groups.append(group)
+            group.campaignIfAlone()
+        }
+    }
+
+    /// Runs `work` on the loop's thread at the top of the next round, or calls `orElse` with
+    /// why it never will (the loop stopped).
+    func submit(orElse refuse: (ReplicationError) -> Void, _ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        guard phase == .created || phase == .running else {
+            let reason = failure ?? .stopped
+            condition.unlock()
+            return refuse(reason)
+        }
+        queue.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    // MARK: The loop's thread
+
+    private func run() {
+        var nextTick = ContinuousClock.now + tickInterval
+        var drainRounds = 0
+        while true {
+            let busy = groups.contains { $0.hasReady }
+            condition.lock()
+            if queue.isEmpty, phase == .running, !busy {
+                let wait = nextTick - ContinuousClock.now
+                if wait > .zero { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(wait))) }
+            }
+            let work = queue
+            queue = []
+            let stopping = phase == .stopping
+            condition.unlock()
+
+            for item in work { item() }
+            let now = ContinuousClock.now
+            if now >= nextTick {
+                for group in groups { group.tick() }
+                nextTick = max(nextTick + tickInterval, now)
+            }
+            do {
+                try round()
+            } catch {
+                let reason = ReplicationError.storageFailed("\(error)")
+                condition.withLock {
+                    failure = reason
+                    phase = .stopping
+                }
+                finish(failing: reason)
+                return
+            }
+            if stopping {
+                drainRounds += 1
+                let idle = !groups.contains { $0.hasReady || $0.hasWaitingProposals }
+                if idle || drainRounds >= drainRoundsMax {
+                    finish(failing: .stopped)
+                    return
+                }
+            }
+        }
+    }
+
+    /// One group commit: every group's Ready, persisted together, then applied.
+    private func round() throws {
+        let readies = groups.compactMap { group in group.takeReady().map { (group, $0.ready, $0.write) } }
+        guard !readies.isEmpty else { return }
+        let writes = readies.map(\.2).filter { !$0.isEmpty }
+        if !writes.isEmpty { try store.write(writes) }
+        for (group, ready, _) in readies {
+            // A group with other voters sends messages; the transport between nodes takes
+            // them (issue 8). A group alone, as every group is today, has none to send.
+            try group.persisted(ready)
+        }
+    }
+
+    private func finish(failing reason: ReplicationError) {
+        for group in groups { group.failWaiting(reason) }
+        let leftover = condition.withLock {
+            phase = .stopped
+            defer { queue = [] }
+            return queue
+        }
+        // Work queued after the last round (proposals) runs against stopped groups: they
+        // must still be answered, so run it and fail what it started.
+        for item in leftover { item() }
+        for group in groups { group.failWaiting(reason) }
+        groups = []  // groups hold the loop: let both go
+        finished.signal()
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

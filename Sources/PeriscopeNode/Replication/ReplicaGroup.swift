@@ -1,0 +1,147 @@
+import PeriscopeRaft
+import PeriscopeRaftLog
+import PeriscopeShard
+import Synchronization
+
+/// A proposal that was committed and applied: where it landed and what applying it said.
+public struct Applied<Outcome: Sendable>: Sendable {
+    public var index: UInt64
+    public var outcome: Outcome
+}
+
+/// What other threads may read of a group: published by the loop after each round.
+public struct ReplicaStatus: Sendable, Equatable {
+    public var role: Role
+    public var term: UInt64
+    public var leader: UInt64?
+    public var committedIndex: UInt64
+    public var appliedIndex: UInt64
+}
+
+/// One Raft group on this node and the state machine it replicates into. Its Raft node,
+/// in-memory log and waiting proposals belong to the `RaftLoop`'s thread; other threads
+/// only call `propose` (which hands the work to that thread) and read `status`.
+public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sendable {
+    // @unchecked: `node`, `log` and `waiting` are touched only on the loop's thread; the
+    // rest is immutable or a Mutex.
+    public let id: GroupID
+    public let machine: Machine
+    private let loop: RaftLoop
+    private let node: RaftNode
+    private let log: MemoryStorage
+    private let selfID: NodeID
+    private var waiting: [LogIndex: (term: Term, continuation: CheckedContinuation<Applied<Machine.Outcome>, any Error>)] = [:]
+    private let published: Mutex<ReplicaStatus>
+
+    /// Opens group `id` on this node: recovers its log from `store`, or creates it with
+    /// `members` as its voters (the log starts with a snapshot of that membership at index
+    /// 1). The machine's applied index tells Raft where to resume delivering entries.
+    public init(id: GroupID, node selfID: NodeID, members: Set<NodeID>, machine: Machine, store: RaftLogStore, loop: RaftLoop,
+                tuning: RaftTuning = RaftTuning()) throws {
+        precondition(members.contains(selfID), "node \(selfID) must be one of group \(id)'s members")
+        let log: MemoryStorage
+        if try store.groups().contains(id) {
+            log = try store.recover(group: id)
+        } else {
+            let genesis = Snapshot(metadata: SnapshotMetadata(index: 1, term: 1, confState: ConfState(voters: members)))
+            log = MemoryStorage(snapshot: genesis, hardState: HardState(term: 1, commit: 1))
+            var write = GroupWrite(group: id)
+            write.recordSnapshot(genesis)
+            write.recordCompaction(through: 1, term: 1)
+            write.setHardState(HardState(term: 1, commit: 1))
+            try store.write([write])
+        }
+        let (hardState, _) = log.initialState()
+        let applied = machine.appliedIndex
+        guard applied <= hardState.commit else {
+            throw ReplicationError.storageFailed("group \(id): the state machine applied index \(applied), past the log's commit "
+                + "index \(hardState.commit): the log store and the state machine are not from the same node")
+        }
+        let config = RaftConfig(id: selfID, electionTicks: tuning.electionTicks, heartbeatTicks: tuning.heartbeatTicks,
+                                proposalBytesMax: tuning.proposalBytesMax, uncommittedBytesMax: tuning.uncommittedBytesMax,
+                                appliedIndex: max(applied, log.snapshot.metadata.index))
+        self.id = id
+        self.machine = machine
+        self.loop = loop
+        self.selfID = selfID
+        self.log = log
+        node = RaftNode(config: config, storage: log, random: SystemRandomNumberGenerator())
+        published = Mutex(ReplicaStatus(role: .follower, term: hardState.term, leader: nil, committedIndex: hardState.commit,
+                                        appliedIndex: applied))
+        loop.add(self)
+    }
+
+    public var status: ReplicaStatus { published.withLock { $0 } }
+
+    /// Proposes `data` and returns once it is committed (fsync'd by a majority) and applied,
+    /// with the machine's outcome. Throws `ReplicationError`.
+    public func propose(_ data: [UInt8]) async throws -> Applied<Machine.Outcome> {
+        try await withCheckedThrowingContinuation { continuation in
+            loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
+                do throws(RaftError) {
+                    let entry = try node.propose(data)
+                    waiting[entry.index] = (entry.term, continuation)
+                } catch {
+                    if case .notLeader(let leader) = error {
+                        continuation.resume(throwing: ReplicationError.notLeader(group: id, leader: leader))
+                    } else {
+                        continuation.resume(throwing: ReplicationError.refused(group: id, reason: error.description))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Raft timing and limits for the groups of a node.
+public struct RaftTuning: Sendable {
+    public var electionTicks = 10
+    public var heartbeatTicks = 1
+    public var proposalBytesMax = 4 << 20
+    public var uncommittedBytesMax = 64 << 20
+    public init() {}
+}
+
+extension ReplicaGroup: DrivenGroup {
+    var isAlone: Bool { node.confState.voters == [selfID] && node.confState.learners.isEmpty }
+    var hasReady: Bool { node.hasReady }
+    var hasWaitingProposals: Bool { !waiting.isEmpty }
+
+    func tick() { node.tick() }
+
+    func campaignIfAlone() {
+        if isAlone, node.role != .leader { node.campaign() }
+    }
+
+    func takeReady() -> (ready: Ready, write: GroupWrite)? {
+        guard node.hasReady else { return nil }
+        let ready = node.ready()
+        return (ready, GroupWrite(group: id, ready: ready, log: log))
+    }
+
+    func persisted(_ ready: Ready) throws {
+        log.persist(ready)
+        let entries = ready.committedEntries.filter { $0.kind == .normal }.map { CommittedEntry(index: $0.index, data: $0.data) }
+        let outcomes = entries.isEmpty ? [:] : try machine.apply(entries)
+        for entry in ready.committedEntries {
+            guard let proposal = waiting.removeValue(forKey: entry.index) else { continue }
+            if proposal.term == entry.term, let outcome = outcomes[entry.index] {
+                proposal.continuation.resume(returning: Applied(index: entry.index, outcome: outcome))
+            } else {
+                proposal.continuation.resume(throwing: ReplicationError.lost(group: id, index: entry.index))
+            }
+        }
+        node.advance(ready)
+        let softState = (role: node.role, leader: node.leader)
+        published.withLock {
+            $0 = ReplicaStatus(role: softState.role, term: node.term, leader: softState.leader,
+                               committedIndex: node.committedIndex, appliedIndex: node.appliedIndex)
+        }
+    }
+
+    func failWaiting(_ error: ReplicationError) {
+        let failed = waiting
+        waiting = [:]
+        for proposal in failed.values { proposal.continuation.resume(throwing: error) }
+    }
+}

@@ -1,0 +1,28 @@
+import PeriscopeRaft
+
+/// Why a proposal was not applied. Only `.lost` and `.notLeader` can be retried as they
+/// are; writes are idempotent by version, so retrying an entry that did commit is harmless.
+public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// This replica does not lead its group; `leader` is the one it follows, if known.
+    case notLeader(group: UInt64, leader: UInt64?)
+    /// Raft refused the proposal as it stands (too large, too much uncommitted data).
+    case refused(group: UInt64, reason: String)
+    /// Another leader's entry took the proposal's place in the log: it was not applied.
+    case lost(group: UInt64, index: UInt64)
+    /// The loop stopped (shutdown) before the proposal was applied; it may or may not have
+    /// been, so the caller must treat it as unknown (a retry is safe).
+    case stopped
+    /// Persisting or applying failed; the loop stopped and nothing more is accepted.
+    case storageFailed(String)
+
+    public var description: String {
+        switch self {
+        case .notLeader(let group, let leader):
+            "group \(group): this replica is not the leader" + (leader.map { "; the leader is node \($0)" } ?? "; no leader is known")
+        case .refused(let group, let reason): "group \(group) refused the proposal: \(reason)"
+        case .lost(let group, let index): "group \(group): the proposal at index \(index) was replaced by another leader's entry; retry it"
+        case .stopped: "the node is stopping: the write's outcome is unknown (retrying it is safe)"
+        case .storageFailed(let detail): "the node's storage failed and it stopped accepting writes: \(detail)"
+        }
+    }
+}
