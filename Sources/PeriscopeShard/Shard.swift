@@ -117,6 +117,15 @@ public final class Shard: Sendable {
 
     func family(_ name: ShardColumnFamily) -> ColumnFamily { families[name]! }
 
+    /// Makes everything applied so far durable (an fsync of the shard's write-ahead log;
+    /// apply itself does not sync) and returns the applied index that is now safe: the
+    /// node may compact its Raft log through it.
+    public func syncApplied() throws -> UInt64 {
+        let applied = appliedIndex  // read first: whatever is synced below covers at least this
+        try database.syncWriteAheadLog()
+        return applied
+    }
+
     /// The last entry applied: after a restart, the node replays its log from here.
     public var appliedIndex: UInt64 { applyState.withLock { $0.appliedIndex } }
 

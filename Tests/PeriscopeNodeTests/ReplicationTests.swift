@@ -4,6 +4,7 @@ import PeriscopeNode
 import PeriscopeRaftLog
 import PeriscopeShard
 import PeriscopeTestSupport
+import Synchronization
 import Testing
 
 /// A node's write path below the API, on real RocksDB: proposals through a one-member Raft
@@ -27,14 +28,14 @@ import Testing
         }
 
         /// Stops the loop and closes everything, then opens it all again (a clean restart).
-        func restart(shardDirectory: String = "shard-1") throws {
+        func restart(shardDirectory: String = "shard-1", tuning: RaftTuning = RaftTuning()) throws {
             loop.stop()
             try shard.close()
             try store.close()
             store = try RaftLogStore(path: root + "/raft")
             shard = try Shard.open(at: root + "/" + shardDirectory)
             loop = RaftLoop(store: store, tickInterval: .milliseconds(10))
-            group = try ReplicaGroup(id: 1, node: 1, members: [1], machine: shard, store: store, loop: loop)
+            group = try ReplicaGroup(id: 1, node: 1, members: [1], machine: shard, store: store, loop: loop, tuning: tuning)
             loop.start()
         }
 
@@ -121,6 +122,85 @@ import Testing
         try ahead.close()
     }
 
+    @Test func theLogIsCompactedOnlyThroughWhatTheShardMadeDurable() async throws {
+        var tuning = RaftTuning()
+        tuning.compactAfterEntries = 100
+        tuning.compactionKeepsEntries = 10
+        let fixture = try Fixture(tuning: tuning)
+        #expect(await fixture.awaitLeader())
+        for round in 0..<10 {
+            let group = fixture.group
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for number in round * 100..<(round + 1) * 100 {
+                    tasks.addTask { _ = try await group.propose(Self.start(number).encoded()) }
+                }
+                try await tasks.waitForAll()
+            }
+        }
+        // (The status is published at the end of the round that answered the proposals.)
+        #expect(await waitUntil(fixture.group.status.appliedIndex >= 1_000))
+        let status = fixture.group.status
+        // 1,000 entries applied; the log holds at most about the last 100 (plus the 10 kept).
+        #expect(status.appliedIndex >= 1_000 && status.firstLogIndex > 800, "\(status)")
+        #expect(status.appliedIndex - status.firstLogIndex < 110, "\(status)")
+
+        // A restart recovers the compacted log and the shard resumes after what it applied.
+        try fixture.restart(tuning: tuning)
+        #expect(await fixture.awaitLeader())
+        #expect(fixture.group.status.firstLogIndex == status.firstLogIndex || fixture.group.status.firstLogIndex > status.firstLogIndex)
+        #expect(try await fixture.group.propose(Self.start(5_000).encoded()).outcome == [.applied])
+        for number in [0, 499, 999, 5_000] {
+            #expect(try fixture.shard.execution(ExecutionKey(namespaceId: "ns", workflowId: "wf-\(number)", runId: "run-\(number)")) != nil)
+        }
+
+        // A shard that lost its data can no longer be rebuilt from this log: refused, saying why.
+        #expect {
+            try fixture.restart(shardDirectory: "shard-lost", tuning: tuning)
+        } throws: { error in
+            "\(error)".contains("the entries between are gone")
+        }
+    }
+
+    /// A shard that reports its applied state durable only up to 500 entries back (as a
+    /// store whose syncs lag would): compaction must not pass what it reports.
+    final class LaggingDurabilityShard: ReplicatedStateMachine, @unchecked Sendable {
+        let shard: Shard
+        let lastReported = Mutex<UInt64>(0)
+        init(_ shard: Shard) { self.shard = shard }
+        var appliedIndex: UInt64 { shard.appliedIndex }
+        func apply(_ entries: [CommittedEntry]) throws -> [UInt64: [ApplyOutcome]] { try shard.apply(entries) }
+        func syncApplied() throws -> UInt64 {
+            let durable = try shard.syncApplied() - 500
+            lastReported.withLock { $0 = durable }
+            return durable
+        }
+    }
+
+    @Test func compactionStopsAtTheIndexTheMachineReportsDurable() async throws {
+        let root = NSTemporaryDirectory() + "periscope-replication-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try RaftLogStore(path: root + "/raft")
+        let shard = try Shard.open(at: root + "/shard")
+        let machine = LaggingDurabilityShard(shard)
+        var tuning = RaftTuning()
+        tuning.compactAfterEntries = 600
+        tuning.compactionKeepsEntries = 10
+        let loop = RaftLoop(store: store, tickInterval: .milliseconds(10))
+        let group = try ReplicaGroup(id: 1, node: 1, members: [1], machine: machine, store: store, loop: loop, tuning: tuning)
+        loop.start()
+        #expect(await waitUntil(group.status.role == .leader))
+        for number in 0..<1_500 { _ = try await group.propose(Self.start(number).encoded()) }
+        #expect(await waitUntil(group.status.appliedIndex >= 1_500))
+        let reported = machine.lastReported.withLock { $0 }
+        let first = group.status.firstLogIndex
+        #expect(reported > 0 && first > 1, "compaction ran")
+        #expect(first <= reported - 10 + 1, "the log starts at \(first), past the durable \(reported) less the 10 kept")
+        loop.stop()
+        try shard.close()
+        try store.close()
+    }
+
     /// A shard whose applies wait at a gate the test opens: the loop's thread is held
     /// mid-round while the test queues work and stops the loop.
     final class GatedShard: ReplicatedStateMachine, @unchecked Sendable {
@@ -131,6 +211,7 @@ import Testing
         private var held = false
         init(_ shard: Shard) { self.shard = shard }
         var appliedIndex: UInt64 { shard.appliedIndex }
+        func syncApplied() throws -> UInt64 { try shard.syncApplied() }
         func apply(_ entries: [CommittedEntry]) throws -> [UInt64: [ApplyOutcome]] {
             if !held, entries.contains(where: { !$0.data.isEmpty }) {
                 held = true

@@ -58,4 +58,16 @@ import PeriscopeStorage
         #expect(try db.get("k".bytes) == nil)
         #expect(db.columnFamilyNames == ["a", "b", "default"])
     }
+
+    /// Buffered writes made durable afterwards, at once; a closed database refuses.
+    @Test func syncingTheWriteAheadLogKeepsBufferedWritesAndRefusesWhenClosed() throws {
+        let directory = TemporaryDirectory()
+        var db = try Database.open(at: directory.path, options: testOptions())
+        for number in 0..<100 { try db.put("k\(number)".bytes, "v".bytes, options: .buffered) }
+        try db.syncWriteAheadLog()
+        try db.close()
+        #expect(throws: (any Error).self) { try db.syncWriteAheadLog() }
+        db = try Database.open(at: directory.path, options: testOptions())
+        #expect(try db.get("k99".bytes) == "v".bytes)
+    }
 }

@@ -45,6 +45,7 @@ struct RaftBenchCommand: ParsableCommand {
 
     private func measureOneFsyncPerEntry(directory: String) throws -> Double {
         let database = try Database.open(at: directory)
+        defer { try? database.close() }
         let value = [UInt8](repeating: 0x61, count: payloadBytes)
         let started = Date()
         var written = 0

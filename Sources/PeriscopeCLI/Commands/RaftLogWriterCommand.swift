@@ -25,6 +25,7 @@ struct RaftLogWriterCommand: ParsableCommand {
     func run() throws {
         guard groups > 0 else { throw ValidationError("--groups must be positive") }
         let store = try RaftLogStore(path: directory)
+        defer { try? store.close() }
         let committer = GroupCommitter(store: store)
         let output = NSLock()
         let nextIndexes = try (1...GroupID(groups)).map { try store.recover(group: $0).lastIndex + 1 }
@@ -101,6 +102,7 @@ struct RaftLogCheckCommand: ParsableCommand {
             count += 1
         }
         let store = try RaftLogStore(path: directory)
+        defer { try? store.close() }
         var problems: [String] = []
         for (group, highest) in acknowledged.sorted(by: { $0.key < $1.key }) {
             let log = try store.recover(group: group)

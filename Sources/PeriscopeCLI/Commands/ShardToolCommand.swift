@@ -89,6 +89,9 @@ struct ShardLoadCommand: ParsableCommand {
     func run() throws {
         guard executions > 0, batch > 0 else { throw ValidationError("--executions and --batch must be positive") }
         let shard = try Shard.open(at: directory, configuration: Shard.Configuration(indexBatchEntriesMax: 500))
+        // Closed before exit on every path: a process exiting with RocksDB open can abort in
+        // RocksDB's static destructors while a flush or compaction thread still runs.
+        defer { try? shard.close() }
         let feeder = SyntheticFeeder(workload: SyntheticWorkload(origin: Timestamp(secondsSinceEpoch: 1_790_000_000)), seed: seed)
         let indexer = BackgroundIndexer(shard: shard)
         indexer.start()

@@ -25,6 +25,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let database = try Database.open(at: directory, options: DatabaseOptions(readOnly: true, collectStatistics: false))
+        defer { try? database.close() }
         let rows = try database.columnFamilyNames.map { name in
             (name, try database.sizes(of: database.requireColumnFamily(name)))
         }

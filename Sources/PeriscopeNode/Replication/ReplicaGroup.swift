@@ -16,6 +16,8 @@ public struct ReplicaStatus: Sendable, Equatable {
     public var leader: UInt64?
     public var committedIndex: UInt64
     public var appliedIndex: UInt64
+    /// The first entry the log still holds (compaction drops those before it).
+    public var firstLogIndex: UInt64
 }
 
 /// One Raft group on this node and the state machine it replicates into. Its Raft node,
@@ -30,6 +32,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     private let node: RaftNode
     private let log: MemoryStorage
     private let selfID: NodeID
+    private let tuning: RaftTuning
     private var waiting: [LogIndex: (term: Term, continuation: CheckedContinuation<Applied<Machine.Outcome>, any Error>)] = [:]
     private let published: Mutex<ReplicaStatus>
 
@@ -39,6 +42,8 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     public init(id: GroupID, node selfID: NodeID, members: Set<NodeID>, machine: Machine, store: RaftLogStore, loop: RaftLoop,
                 tuning: RaftTuning = RaftTuning()) throws {
         precondition(members.contains(selfID), "node \(selfID) must be one of group \(id)'s members")
+        precondition(tuning.compactAfterEntries > tuning.compactionKeepsEntries && tuning.compactionKeepsEntries >= 0,
+                     "compactAfterEntries must exceed compactionKeepsEntries")
         let log: MemoryStorage
         if try store.groups().contains(id) {
             log = try store.recover(group: id)
@@ -57,6 +62,14 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
             throw ReplicationError.storageFailed("group \(id): the state machine applied index \(applied), past the log's commit "
                 + "index \(hardState.commit): the log store and the state machine are not from the same node")
         }
+        // A snapshot here records membership only (the genesis one, at index 1, nothing at
+        // all): a machine that has not applied through it can never get those entries back.
+        let snapshotIndex = log.snapshot.metadata.index
+        guard applied >= snapshotIndex || snapshotIndex <= 1 else {
+            throw ReplicationError.storageFailed("group \(id): the state machine has applied only through index \(applied), but the "
+                + "log was compacted through \(snapshotIndex): the entries between are gone; restore the shard's data "
+                + "from a replica or a backup of this node")
+        }
         let config = RaftConfig(id: selfID, electionTicks: tuning.electionTicks, heartbeatTicks: tuning.heartbeatTicks,
                                 proposalBytesMax: tuning.proposalBytesMax, uncommittedBytesMax: tuning.uncommittedBytesMax,
                                 appliedIndex: max(applied, log.snapshot.metadata.index))
@@ -64,10 +77,11 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
         self.machine = machine
         self.loop = loop
         self.selfID = selfID
+        self.tuning = tuning
         self.log = log
         node = RaftNode(config: config, storage: log, random: SystemRandomNumberGenerator())
         published = Mutex(ReplicaStatus(role: .follower, term: hardState.term, leader: nil, committedIndex: hardState.commit,
-                                        appliedIndex: applied))
+                                        appliedIndex: applied, firstLogIndex: log.firstIndex))
         loop.add(self)
     }
 
@@ -99,6 +113,11 @@ public struct RaftTuning: Sendable {
     public var heartbeatTicks = 1
     public var proposalBytesMax = 4 << 20
     public var uncommittedBytesMax = 64 << 20
+    /// The log is compacted once this many applied entries sit in it (its memory and its
+    /// redelivery after a restart are bounded by about this much)...
+    public var compactAfterEntries = 10_000
+    /// ...keeping this many of them, for followers slightly behind (issue 8).
+    public var compactionKeepsEntries = 1_000
     public init() {}
 }
 
@@ -132,10 +151,36 @@ extension ReplicaGroup: DrivenGroup {
             }
         }
         node.advance(ready)
+        try compactIfDue()
         let softState = (role: node.role, leader: node.leader)
         published.withLock {
             $0 = ReplicaStatus(role: softState.role, term: node.term, leader: softState.leader,
-                               committedIndex: node.committedIndex, appliedIndex: node.appliedIndex)
+                               committedIndex: node.committedIndex, appliedIndex: node.appliedIndex,
+                               firstLogIndex: log.firstIndex)
+        }
+    }
+
+    /// Compacts the log once `compactAfterEntries` applied entries sit in it: first the
+    /// machine makes its applied state durable (the shard's writes are not fsync'd), then
+    /// a snapshot record at that index (membership only: a follower needing the data gets
+    /// the shard's files, issue 8) and the compaction point are persisted, and the entries
+    /// before `compactionKeepsEntries` from it are dropped, on disk and in memory.
+    private func compactIfDue() throws {
+        let applied = node.appliedIndex
+        guard applied >= log.firstIndex, applied - log.firstIndex + 1 >= LogIndex(tuning.compactAfterEntries) else { return }
+        let durable = min(try machine.syncApplied(), applied)
+        guard durable > log.snapshot.metadata.index, durable >= LogIndex(tuning.compactionKeepsEntries) else { return }
+        let through = durable - LogIndex(tuning.compactionKeepsEntries)
+        guard through >= log.firstIndex else { return }
+        do {
+            try log.createSnapshot(at: durable, confState: node.confState, data: [])
+            var write = GroupWrite(group: id)
+            write.recordSnapshot(log.snapshot)
+            write.recordCompaction(through: through, term: try log.term(at: through))
+            try loop.store.write([write])
+            try log.compact(through: through)
+        } catch {
+            throw ReplicationError.storageFailed("group \(id): compacting the log through \(through): \(error)")
         }
     }
 

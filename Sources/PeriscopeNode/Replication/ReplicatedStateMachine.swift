@@ -14,8 +14,14 @@ public protocol ReplicatedStateMachine: AnyObject, Sendable {
     /// replays and change nothing. Returns an outcome for each entry applied now. A throw is
     /// a storage failure: the loop stops (the state machine can no longer be trusted).
     func apply(_ entries: [CommittedEntry]) throws -> [UInt64: Outcome]
+
+    /// Makes everything applied so far survive a machine crash and returns the applied
+    /// index that now does. The group compacts its log only through such an index: the
+    /// entries after it are what a restart must deliver again.
+    func syncApplied() throws -> UInt64
 }
 
 extension Shard: ReplicatedStateMachine {
-    // `appliedIndex` and `apply(_: [CommittedEntry]) -> [UInt64: [ApplyOutcome]]` are the shard's own.
+    // `appliedIndex`, `apply(_: [CommittedEntry]) -> [UInt64: [ApplyOutcome]]` and
+    // `syncApplied()` are the shard's own.
 }

@@ -1,6 +1,16 @@
 import CRocksDB
 
 extension Database {
+    /// Writes the write-ahead log's buffer to its file and fsyncs it: every write made
+    /// before the call, durable or buffered, then survives a machine crash. A way to make a
+    /// run of buffered writes durable at once. **Blocks** for an fsync.
+    public func syncWriteAheadLog() throws {
+        try requireWritable("sync the write-ahead log")
+        try withLease("sync the write-ahead log") { database in
+            try withRocksDBError("sync the write-ahead log", path: path) { rocksdb_flush_wal(database, 1, $0) }
+        }
+    }
+
     /// Writes the memtable of a column family (default: all of them) to SST files. **Blocks**.
     public func flush(_ columnFamily: ColumnFamily? = nil) throws {
         try requireWritable("flush")
