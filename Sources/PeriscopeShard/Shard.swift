@@ -51,14 +51,14 @@ public final class Shard: Sendable {
     /// Held while an indexing batch runs: one indexer at a time.
     let indexerLock = Mutex(())
     let indexProgress: IndexProgress
-    /// Where the next locator sweep step starts (nil: from the first locator).
-    let sweepCursor = Mutex<[UInt8]?>(nil)
     let pointsInTime: PointsInTime
 
     struct ApplyState {
         var appliedIndex: UInt64
         /// Namespace → the newest bucket retention has dropped (all of them, loaded at open).
         var horizons: [String: Int64]
+        /// The locator sweep's progress: kept here because the sweep runs under this lock.
+        var sweep = LocatorSweep()
     }
 
     /// Opens (or creates) the shard in `path`. A shard created with another partition width

@@ -74,7 +74,7 @@ struct ShardBenchCommand: ParsableCommand {
                 // Open loop: entry n is due n/rate seconds after the start, however late the last batch was.
                 let due = started + .nanoseconds(Int64(Double(entries) / Double(rate) * 1e9))
                 let wait = due - ContinuousClock.now
-                if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+                if wait > .zero { Thread.sleep(forTimeInterval: seconds(wait)) }
             }
         }
         let closes = feeder.drain()

@@ -151,14 +151,13 @@ public final class RaftLoop: @unchecked Sendable {
     }
 
     private func finish(failing reason: ReplicationError) {
-        for group in groups { group.failWaiting(reason) }
         let leftover = condition.withLock {
             phase = .stopped
             defer { queue = [] }
             return queue
         }
         // Work queued after the last round (proposals) runs against stopped groups: they
-        // must still be answered, so run it and fail what it started.
+        // must still be answered, so run it, then fail everything still waiting at once.
         for item in leftover { item() }
         for group in groups { group.failWaiting(reason) }
         groups = []  // groups hold the loop: let both go

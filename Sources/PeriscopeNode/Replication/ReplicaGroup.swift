@@ -152,9 +152,8 @@ extension ReplicaGroup: DrivenGroup {
         }
         node.advance(ready)
         try compactIfDue()
-        let softState = (role: node.role, leader: node.leader)
         published.withLock {
-            $0 = ReplicaStatus(role: softState.role, term: node.term, leader: softState.leader,
+            $0 = ReplicaStatus(role: node.role, term: node.term, leader: node.leader,
                                committedIndex: node.committedIndex, appliedIndex: node.appliedIndex,
                                firstLogIndex: log.firstIndex)
         }

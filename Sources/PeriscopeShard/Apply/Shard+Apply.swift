@@ -38,6 +38,7 @@ extension Shard {
             try database.write(pending.batch, options: .buffered)
             state.appliedIndex = applied
             state.horizons = pending.horizons
+            if pending.wroteExpiredState { state.sweep.cleanThrough = nil }
             return outcomes
         }
     }
@@ -57,6 +58,8 @@ private struct PendingApply {
     let shard: Shard
     var horizons: [String: Int64]
     let batch = WriteBatch()
+    /// Whether a locator entry written here is expired already (the sweep must look again).
+    private(set) var wroteExpiredState = false
     /// Locator states written in this call (nil: none, i.e. expired).
     private var states: [ExecutionKey: ExecutionState] = [:]
     private var records: [ExecutionKey: VisibilityRecord] = [:]
@@ -117,12 +120,14 @@ private struct PendingApply {
             try batch.put(locator, state.encoded(), in: shard.family(.locator))
             states[key] = state
             records[key] = record
+            wroteExpiredState = wroteExpiredState || state.isExpired(horizon: horizons[key.namespaceId])
         case .tombstone(let version, let time):
             let state = ExecutionState(kind: .tombstone, version: version, partition: .closed(bucket: scheme.bucket(of: time)),
                                        lastChange: index)
             try batch.put(locator, state.encoded(), in: shard.family(.locator))
             states[key] = state
             records[key] = nil
+            wroteExpiredState = wroteExpiredState || state.isExpired(horizon: horizons[key.namespaceId])
         case .ignore:
             break
         }
