@@ -1,10 +1,11 @@
 # Periscope. Two commands on a fresh machine:
-#   make run    install what is missing, build, start periscope
+#   make run    install what is missing, build, start a node (data in ./data, 127.0.0.1:7280)
 #   make test   install what is missing, build, run every test
 SWIFT ?= swift
-ARGS ?=
+# `make run` starts the embedded single node; `make run ARGS="query check '...'"` runs another command.
+ARGS ?= node start
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard
+.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -50,6 +51,10 @@ bench-raft:
 # One shard with 1,000,000 synthetic executions: ingest, index lag, query latencies (docs/benchmarks.md).
 bench-shard: setup
 	./scripts/bench-shard.sh
+
+# One node loaded through the client: writes/s and p50/p99 at 1, 16, 128 writers, visibility lag, query mix.
+bench-node: setup
+	./scripts/bench-node.sh
 
 clean:
 	rm -rf .build .build-protoc-gen-swift

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "PeriscopeRaft", targets: ["PeriscopeRaft"]),
         .library(name: "PeriscopeShard", targets: ["PeriscopeShard"]),
         .library(name: "PeriscopeNode", targets: ["PeriscopeNode"]),
+        .library(name: "PeriscopeClient", targets: ["PeriscopeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -21,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // RocksDB's C API, as Debian's librocksdb-dev installs it. Only PeriscopeStorage imports it.
@@ -92,9 +97,33 @@ let package = Package(
             name: "PeriscopeShard",
             dependencies: ["PeriscopeModel", "PeriscopeQuery", "PeriscopeStorage", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // A node: shard replicas as Raft groups driven by one group-committing loop (and next,
-        // the services over HTTP/2).
-        .target(name: "PeriscopeNode", dependencies: ["PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeShard", "PeriscopeStorage"]),
+        // A node: shard replicas and the namespace catalog as Raft groups driven by one
+        // group-committing loop, the visibility and admin services over HTTP/2, metrics,
+        // health, and the lifecycle that drains on SIGTERM.
+        .target(
+            name: "PeriscopeNode",
+            dependencies: [
+                "PeriscopeRaft", "PeriscopeRaftLog", "PeriscopeShard", "PeriscopeStorage", "PeriscopeModel", "PeriscopeQuery",
+                "PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The library a workflow engine's server embeds: async calls to every service method,
+        // one connection per node, retries where safe, pages as an AsyncSequence, typed errors.
+        .target(
+            name: "PeriscopeClient",
+            dependencies: [
+                "PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
@@ -109,8 +138,12 @@ let package = Package(
                 "PeriscopeRaftLog",
                 "PeriscopeRaftSimulator",
                 "PeriscopeShard",
+                "PeriscopeNode",
+                "PeriscopeClient",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -144,6 +177,10 @@ let package = Package(
             dependencies: ["PeriscopeNode", "PeriscopeShard", "PeriscopeRaftLog", "PeriscopeModel", "PeriscopeTestSupport"]
         ),
         // Runs the built `periscope` binary as a separate process (lock contention, CLI output).
-        .testTarget(name: "PeriscopeCLITests", dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport"]),
+        .testTarget(
+            name: "PeriscopeCLITests",
+            dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport", "PeriscopeClient", "PeriscopeNode", "PeriscopeAPI",
+                           "PeriscopeModel", "PeriscopeQuery"]
+        ),
     ]
 )

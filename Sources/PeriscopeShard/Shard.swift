@@ -162,3 +162,16 @@ func readFixed(_ bytes: [UInt8], what: String) throws(DecodingError) -> UInt64 {
     guard bytes.count == 8 else { throw DecodingError(what: what, offset: 0, reason: "expected 8 bytes, found \(bytes.count)") }
     return readBigEndian(bytes[...])
 }
+
+extension Shard {
+    /// Bytes the shard holds on disk and in memtables, summed over its column families
+    /// (RocksDB's estimates; for metrics).
+    public func storageBytes() throws -> UInt64 {
+        var total: UInt64 = 0
+        for family in families.values {
+            total += try database.integerProperty(.totalSSTFilesBytes, in: family) ?? 0
+            total += try database.integerProperty(.memtableBytes, in: family) ?? 0
+        }
+        return total
+    }
+}

@@ -25,6 +25,7 @@ public enum VisibilityMethods {
     public static let listExecutions = RPCMethod<Periscope_V1_ListExecutionsRequest, Periscope_V1_ListExecutionsResponse>(service: service, name: "ListExecutions")
     public static let countExecutions = RPCMethod<Periscope_V1_CountExecutionsRequest, Periscope_V1_CountExecutionsResponse>(service: service, name: "CountExecutions")
     public static let getExecution = RPCMethod<Periscope_V1_GetExecutionRequest, Periscope_V1_GetExecutionResponse>(service: service, name: "GetExecution")
+    public static let explainQuery = RPCMethod<Periscope_V1_ExplainQueryRequest, Periscope_V1_ExplainQueryResponse>(service: service, name: "ExplainQuery")
     public static let createNamespace = RPCMethod<Periscope_V1_CreateNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "CreateNamespace")
     public static let describeNamespace = RPCMethod<Periscope_V1_DescribeNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "DescribeNamespace")
     public static let updateNamespace = RPCMethod<Periscope_V1_UpdateNamespaceRequest, Periscope_V1_NamespaceResponse>(service: service, name: "UpdateNamespace")

@@ -3,11 +3,11 @@ import Foundation
 import PeriscopeModel
 import PeriscopeQuery
 
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Work with List Filter queries (Temporal's visibility query language).",
-        subcommands: [QueryCheckCommand.self]
+        abstract: "Run and check List Filter queries (Temporal's visibility query language).",
+        subcommands: [QueryListCommand.self, QueryCountCommand.self, QueryExplainCommand.self, QueryCheckCommand.self]
     )
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PeriscopeModel
 import PeriscopeQuery
+import PeriscopeNode
 import PeriscopeShard
 import Synchronization
 
@@ -46,7 +47,7 @@ struct ShardBenchCommand: ParsableCommand {
         // watermark passes an applied index, how long ago apply reached it.
         let marks = Mutex<[(index: UInt64, at: ContinuousClock.Instant)]>([])
         let lags = Mutex<[Duration]>([])
-        let indexer = BackgroundIndexer(shard: shard)
+        let indexer = ShardIndexer(shard: shard, idleWait: .milliseconds(1))
         indexer.onBatch = { watermark in
             let now = ContinuousClock.now
             let passed = marks.withLock { marks in
@@ -74,7 +75,7 @@ struct ShardBenchCommand: ParsableCommand {
                 // Open loop: entry n is due n/rate seconds after the start, however late the last batch was.
                 let due = started + .nanoseconds(Int64(Double(entries) / Double(rate) * 1e9))
                 let wait = due - ContinuousClock.now
-                if wait > .zero { Thread.sleep(forTimeInterval: seconds(wait)) }
+                if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
             }
         }
         let closes = feeder.drain()
@@ -83,13 +84,13 @@ struct ShardBenchCommand: ParsableCommand {
         let applyDone = ContinuousClock.now
         try indexer.stop()
         let indexDone = ContinuousClock.now
-        let applySeconds = seconds(applyDone - started)
+        let applySeconds = (applyDone - started).seconds
         let lagSamples = lags.withLock { $0 }.sorted()
         print(String(format: "ingest: %d executions, %d entries in %.1f s: %.0f executions/s, %.0f entries/s applied",
                      executions, entries, applySeconds, Double(executions) / applySeconds, Double(entries) / applySeconds))
         print(String(format: "index lag while ingesting (%d samples): p50 %.0f ms, p99 %.0f ms, max %.0f ms; caught up %.1f s after the last apply",
                      lagSamples.count, millis(percentile(lagSamples, 0.5)), millis(percentile(lagSamples, 0.99)),
-                     millis(lagSamples.last ?? .zero), seconds(indexDone - applyDone)))
+                     millis(lagSamples.last ?? .zero), (indexDone - applyDone).seconds))
         let sizes = try directorySize(root)
         print(String(format: "on disk: %.0f MiB (RocksDB, before compaction settles)", Double(sizes) / 1_048_576))
 
@@ -159,11 +160,7 @@ struct ShardBenchCommand: ParsableCommand {
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
     }
 
-    private func millis(_ duration: Duration) -> Double { seconds(duration) * 1_000 }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+    private func millis(_ duration: Duration) -> Double { duration.seconds * 1_000 }
 
     private func directorySize(_ path: String) throws -> Int {
         let files = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PeriscopeModel
 import PeriscopeRaft
+import PeriscopeNode
 import PeriscopeShard
 
 /// `periscope shard …`: one shard replica's store, driven directly (no node yet).
@@ -93,7 +94,7 @@ struct ShardLoadCommand: ParsableCommand {
         // RocksDB's static destructors while a flush or compaction thread still runs.
         defer { try? shard.close() }
         let feeder = SyntheticFeeder(workload: SyntheticWorkload(origin: Timestamp(secondsSinceEpoch: 1_790_000_000)), seed: seed)
-        let indexer = BackgroundIndexer(shard: shard)
+        let indexer = ShardIndexer(shard: shard, idleWait: .milliseconds(1))
         indexer.start()
         var written = 0
         while written < executions {
@@ -138,43 +139,3 @@ final class SyntheticFeeder {
     }
 }
 
-/// The shard's indexer on a thread of its own, as a node would run it.
-final class BackgroundIndexer: @unchecked Sendable {
-    // @unchecked: `stopping` and `failure` are guarded by `lock`.
-    private let shard: Shard
-    private let lock = NSLock()
-    private var stopping = false
-    private var failure: Error?
-    private let finished = DispatchSemaphore(value: 0)
-    /// Called after each batch with the new watermark.
-    var onBatch: (@Sendable (UInt64) -> Void)?
-
-    init(shard: Shard) { self.shard = shard }
-
-    func start() {
-        Thread.detachNewThread { [self] in
-            while true {
-                do {
-                    let progress = try shard.indexPending()
-                    onBatch?(progress.watermark)
-                    if progress.isCaughtUp {
-                        if lock.withLock({ stopping }) && progress.appliedIndex == shard.appliedIndex { break }
-                        // Idle: a step of the locator sweep (nothing to do without retention).
-                        if try shard.sweepExpiredLocators().locatorsRead == 0 { usleep(1_000) }
-                    }
-                } catch {
-                    lock.withLock { failure = error }
-                    break
-                }
-            }
-            finished.signal()
-        }
-    }
-
-    /// Waits until the indexes cover everything applied, then stops.
-    func stop() throws {
-        lock.withLock { stopping = true }
-        finished.wait()
-        if let failure = lock.withLock({ failure }) { throw failure }
-    }
-}

@@ -77,6 +77,9 @@ public final class HTTP2ClientConnection: Sendable {
     }
 
     public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    /// Whether the connection is still up (it may still be draining after a GOAWAY).
+    public var isOpen: Bool { channel.isActive }
 }
 
 /// Moves a value that is not Sendable to the event loop that will own it from then on.

@@ -1,4 +1,5 @@
 import Foundation
+import PeriscopeModel
 import PeriscopeRaft
 import PeriscopeRaftLog
 
@@ -102,7 +103,7 @@ public final class RaftLoop: @unchecked Sendable {
             condition.lock()
             if queue.isEmpty, phase == .running, !busy {
                 let wait = nextTick - ContinuousClock.now
-                if wait > .zero { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(wait))) }
+                if wait > .zero { _ = condition.wait(until: Date(timeIntervalSinceNow: wait.seconds)) }
             }
             let work = queue
             queue = []
@@ -162,9 +163,5 @@ public final class RaftLoop: @unchecked Sendable {
         for group in groups { group.failWaiting(reason) }
         groups = []  // groups hold the loop: let both go
         finished.signal()
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -4,6 +4,7 @@ import SwiftProtobuf
 /// The methods a server answers, by path. Built once before the server starts.
 public struct RPCRouter: Sendable {
     var handlers: [String: RPCHandler] = [:]
+    var plainHandlers: [String: @Sendable () async -> RPCPlainResponse] = [:]
 
     public init() {}
 
@@ -32,6 +33,12 @@ public struct RPCRouter: Sendable {
             let request = try codec.decode(Request.self, from: bytes)
             return try codec.encode(try handler(request, context), allocator: allocator)
         }
+    }
+
+    /// A plain HTTP GET of `path` (a query string is ignored): metrics, health and
+    /// readiness probes that curl or a scraper read without gRPC framing.
+    public mutating func get(_ path: String, _ handler: @escaping @Sendable () async -> RPCPlainResponse) {
+        plainHandlers[path] = handler
     }
 
     /// Streams both ways; the handler returns when it has sent its last response.
@@ -72,5 +79,22 @@ enum RPCHandler: Sendable {
     var isStreaming: Bool {
         if case .streaming = self { return true }
         return false
+    }
+}
+
+/// The answer to a plain GET.
+public struct RPCPlainResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+
+    public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    public init(status: Int = 200, text: String) {
+        self.init(status: status, body: Array(text.utf8))
     }
 }

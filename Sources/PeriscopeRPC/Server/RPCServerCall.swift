@@ -95,6 +95,10 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
     }
 
     private func start(_ headers: HTTP2Headers, on stream: HTTP2Stream) {
+        if headers.first(":method", is: "GET"),
+           let plain = router.plainHandlers[String((headers.path ?? "").prefix { $0 != "?" })] {
+            return servePlain(plain, on: stream.eventLoop)
+        }
         guard headers.first(":method", is: "POST") else {
             return respondHTTP(405, "gRPC and JSON calls use POST; got \(headers.method ?? "no method")\n", extra: [("allow", "POST")])
         }
@@ -338,12 +342,27 @@ final class RPCServerCall: HTTP2StreamDelegate, @unchecked Sendable {
     }
 
     private func respondHTTP(_ status: Int, _ body: String, extra: [(String, String)] = []) {
+        respondHTTP(status, allocator.buffer(string: body), contentType: "text/plain; charset=utf-8", extra: extra)
+    }
+
+    private func respondHTTP(_ status: Int, _ body: ByteBuffer, contentType: String, extra: [(String, String)] = []) {
         guard let stream else { return }
         finished = true
-        var headers: HTTP2Headers = [":status": "\(status)", "content-type": "text/plain; charset=utf-8"]
+        var headers: HTTP2Headers = [":status": "\(status)", "content-type": contentType]
         for (name, value) in extra { headers.add(name, value) }
         stream.sendHeaders(headers, endStream: false)
-        stream.write(allocator.buffer(string: body), endStream: true)
+        stream.write(body, endStream: true)
+    }
+
+    /// A plain GET: the handler runs in a task; its body is sent whole.
+    private func servePlain(_ handler: @escaping @Sendable () async -> RPCPlainResponse, on eventLoop: any EventLoop) {
+        task = Task {
+            let response = await handler()
+            eventLoop.execute { [self] in
+                guard !finished else { return }
+                respondHTTP(response.status, allocator.buffer(bytes: response.body), contentType: response.contentType)
+            }
+        }
     }
 
     private func jsonError(_ status: RPCStatus) -> ByteBuffer {

@@ -25,8 +25,7 @@ final class IndexProgress: @unchecked Sendable {
 
     /// Blocks until the watermark reaches `index` or `timeout` passes; returns the watermark.
     func wait(for index: UInt64, timeout: Duration) -> UInt64 {
-        let (seconds, attoseconds) = timeout.components
-        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
         condition.lock()
         defer { condition.unlock() }
         while watermark < index {

@@ -38,6 +38,10 @@ public struct ShardPageRequest: Sendable {
     public var consistencyTimeout: Duration
     public var scanBudget: Int
     public var limits: PlannerLimits
+    /// Keep the point in time after the last page too, for `pageToken(after:request:page:)`:
+    /// a caller merging several shards' pages may use only part of a last page. The caller
+    /// then releases it (`releasePointInTime`), or it expires after the keep-alive.
+    public var keepsPointInTime = false
 
     public init(namespaceId: String, plan: QueryPlan, pageSize: Int = 100, pageToken: [UInt8]? = nil,
                 consistency: ReadConsistency = .eventual, consistencyTimeout: Duration = .seconds(5),
@@ -65,6 +69,8 @@ public struct ShardPageResponse: Sendable {
     /// The indexes' watermark when the page was read.
     public var watermark: UInt64
     public var explain: String
+    /// The point in time this page was read at, if it is kept.
+    public var pointInTime: PointInTimeID?
 }
 
 extension Shard {
@@ -97,16 +103,42 @@ extension Shard {
                                              after: cursor, scanBudget: request.scanBudget, limits: request.limits),
                             snapshot: readAt)
         var nextToken: [UInt8]?
+        if page.next != nil || request.keepsPointInTime {
+            pointInTime = pointInTime ?? pointsInTime.open(readAt)
+        } else if let id = pointInTime {
+            pointsInTime.release(id)
+            pointInTime = nil
+        }
         if let next = page.next {
-            let id = pointInTime ?? pointsInTime.open(readAt)
-            nextToken = PageToken(namespaceId: request.namespaceId, fingerprint: fingerprint, cursor: next, pointInTime: id)
+            nextToken = PageToken(namespaceId: request.namespaceId, fingerprint: fingerprint, cursor: next, pointInTime: pointInTime)
                 .sealed(with: key)
-        } else if let pointInTime {
-            pointsInTime.release(pointInTime)
         }
         return ShardPageResponse(records: page.records, nextPageToken: nextToken, pointInTimeLost: lost,
-                                 budgetExhausted: page.budgetExhausted, watermark: page.watermark, explain: page.explain)
+                                 budgetExhausted: page.budgetExhausted, watermark: page.watermark, explain: page.explain,
+                                 pointInTime: pointInTime)
     }
+
+    /// A token that continues `request`'s listing right after `record`, one of the records
+    /// `page` returned, at the same point in time: a caller merging several shards' pages
+    /// cuts a page where its merged page ended.
+    public func pageToken(after record: VisibilityRecord, request: ShardPageRequest, page: ShardPageResponse) throws -> [UInt8] {
+        guard let key = configuration.pageTokenKey else {
+            throw ShardQueryError(.invalidArgument, "this shard has no page token key; paging is off")
+        }
+        let cursor: ShardCursor
+        if request.plan.orderBy.isEmpty {
+            let position = try Position(indexKey: ShardKeys.time(record, configuration.partitionScheme.partition(of: record)),
+                                        elementsAfterPartition: 0)
+            cursor = .position(position.bytes)
+        } else {
+            cursor = .sortValues(request.plan.sortValues(of: record))
+        }
+        return PageToken(namespaceId: request.namespaceId, fingerprint: PageToken.fingerprint(of: request.plan), cursor: cursor,
+                         pointInTime: page.pointInTime).sealed(with: key)
+    }
+
+    /// Lets go of a point in time a caller kept (`keepsPointInTime`) and no longer needs.
+    public func releasePointInTime(_ id: PointInTimeID) { pointsInTime.release(id) }
 
     /// Points in time held for paging now.
     public var pointsInTimeOpen: Int { pointsInTime.count }

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import PeriscopeNode
+import ServiceLifecycle
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a Periscope node.",
+        subcommands: [NodeStartCommand.self]
+    )
+}
+
+/// `periscope node start`: with no arguments, a single node on the embedded default.
+struct NodeStartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start a node (with no options: one node, data in ./data, listening on 127.0.0.1:7280).",
+        discussion: """
+            Serves the visibility and admin services over HTTP/2 (h2c, prior knowledge: gRPC and JSON), \
+            plus GET /metrics (Prometheus text), /healthz and /readyz. The first start creates the data \
+            directory with its shard count and a `default` namespace. Options override the config file, \
+            a JSON object with the same names: {"data": "./data", "port": 7280, "shards": 4, ...}. \
+            SIGTERM or SIGINT: stop taking calls, finish those in flight, let the indexes catch up, \
+            close, exit 0. Exit status 1 when the node cannot start (the reason is logged).
+            """
+    )
+
+    @Option(help: "A JSON config file (options given here win).") var config: String?
+    @Option(help: "Data directory.") var data: String?
+    @Option(help: "Address to listen on.") var host: String?
+    @Option(help: "Port to listen on (0 picks a free one).") var port: Int?
+    @Option(help: "Shards of the region (fixed when the data directory is created).") var shards: Int?
+    @Option(help: "This node's id.") var nodeId: UInt64?
+    @Option(help: "The region's name.") var region: String?
+    @Option(help: "Namespace created at the first start (empty: none).") var defaultNamespace: String?
+    @Option(help: "Event-loop threads.") var threads: Int?
+    @Option(help: "Threads for blocking shard reads.") var queryThreads: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+
+    struct FileConfig: Decodable {
+        var data: String?
+        var host: String?
+        var port: Int?
+        var shards: Int?
+        var nodeId: UInt64?
+        var region: String?
+        var defaultNamespace: String?
+        var threads: Int?
+        var queryThreads: Int?
+        var logLevel: String?
+    }
+
+    func run() async throws {
+        var file = FileConfig()
+        if let config {
+            do {
+                file = try JSONDecoder().decode(FileConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+            } catch {
+                throw ValidationError("cannot read the config file \(config): \(error)")
+            }
+        }
+        let levelName = logLevel ?? file.logLevel ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var configuration = NodeConfiguration()
+        configuration.dataDirectory = data ?? file.data ?? configuration.dataDirectory
+        configuration.host = host ?? file.host ?? configuration.host
+        configuration.port = port ?? file.port ?? configuration.port
+        configuration.shardCount = shards ?? file.shards ?? configuration.shardCount
+        configuration.nodeID = nodeId ?? file.nodeId ?? configuration.nodeID
+        configuration.region = region ?? file.region ?? configuration.region
+        let defaultName = defaultNamespace ?? file.defaultNamespace ?? "default"
+        configuration.defaultNamespace = defaultName.isEmpty ? nil : defaultName
+        configuration.queryThreads = queryThreads ?? file.queryThreads ?? configuration.queryThreads
+        configuration.logger = Logger(label: "periscope.node")
+        let eventLoopThreads = threads ?? file.threads ?? System.coreCount
+        let logger = configuration.logger
+        let host = configuration.host
+        let dataDirectory = configuration.dataDirectory
+        let namespace = configuration.defaultNamespace ?? "default"
+
+        let service = NodeService(configuration: configuration, eventLoopThreads: eventLoopThreads) { server in
+            let address = "\(host):\(server.port)"
+            let node = server.node
+            print("""
+                periscope node \(node.configuration.nodeID): listening on http://\(address) (h2c, prior knowledge; gRPC and JSON)
+                  data: \(dataDirectory)  region: \(node.region)  shards: \(node.shardCount)  namespaces: \(node.catalog.namespaces.map(\.name).joined(separator: ", "))
+                  metrics: curl --http2-prior-knowledge http://\(address)/metrics
+                  try:  periscope write start --address \(address) --namespace \(namespace) --workflow-id order-1 --run-id r1 --type order
+                        periscope query list --address \(address) --namespace \(namespace) "WorkflowType = 'order'"
+                """)
+            fflush(nil)
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("the node stopped: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

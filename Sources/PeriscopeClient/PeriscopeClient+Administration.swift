@@ -1,0 +1,59 @@
+import Foundation
+import PeriscopeAPI
+
+/// Namespaces, search attributes and the region's status. Namespace changes are not
+/// retried: a retry after a lost answer could not tell its own success from a conflict.
+extension PeriscopeClient {
+    public func createNamespace(_ name: String, retention: Duration? = nil, id: String = "") async throws(PeriscopeError) -> Namespace {
+        try await call(VisibilityMethods.createNamespace, .with {
+            $0.name = name
+            $0.id = id
+            if let retention { $0.retention = .with { $0.seconds = retention.components.seconds } }
+        }, idempotent: false).namespace
+    }
+
+    public func describeNamespace(_ name: String) async throws(PeriscopeError) -> Namespace {
+        try await call(VisibilityMethods.describeNamespace, .with { $0.name = name }).namespace
+    }
+
+    public func setRetention(namespace: String, _ retention: Duration) async throws(PeriscopeError) -> Namespace {
+        try await call(VisibilityMethods.updateNamespace, .with {
+            $0.name = namespace
+            $0.retention = .with { $0.seconds = retention.components.seconds }
+        }).namespace
+    }
+
+    /// Every namespace, following the pages.
+    public func namespaces() async throws(PeriscopeError) -> [Namespace] {
+        var all: [Namespace] = []
+        var token = Data()
+        repeat {
+            let page = try await call(VisibilityMethods.listNamespaces, .with { $0.nextPageToken = token })
+            all += page.namespaces
+            token = page.nextPageToken
+        } while !token.isEmpty
+        return all
+    }
+
+    /// Adds custom attributes; adding one that exists with the same type succeeds.
+    public func addSearchAttributes(namespace: String, _ attributes: [String: IndexedValueType]) async throws(PeriscopeError)
+        -> Periscope_V1_SearchAttributesResponse {
+        try await call(VisibilityMethods.addSearchAttributes, .with { $0.namespace = namespace; $0.searchAttributes = attributes })
+    }
+
+    public func removeSearchAttributes(namespace: String, _ names: [String]) async throws(PeriscopeError) -> Periscope_V1_SearchAttributesResponse {
+        try await call(VisibilityMethods.removeSearchAttributes, .with { $0.namespace = namespace; $0.names = names }, idempotent: false)
+    }
+
+    public func searchAttributes(namespace: String) async throws(PeriscopeError) -> Periscope_V1_SearchAttributesResponse {
+        try await call(VisibilityMethods.listSearchAttributes, .with { $0.namespace = namespace })
+    }
+
+    public func clusterStatus() async throws(PeriscopeError) -> Periscope_V1_ClusterStatus {
+        try await call(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest())
+    }
+
+    public func shardMap() async throws(PeriscopeError) -> Periscope_V1_ShardMap {
+        try await call(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest())
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import PeriscopeAPI
+import PeriscopeHTTP2
+import PeriscopeRPC
+
+public typealias Execution = Periscope_V1_Execution
+public typealias IndexedValueType = Periscope_V1_IndexedValueType
+public typealias Namespace = Periscope_V1_Namespace
+
+/// The library a workflow engine's server embeds to use Periscope: an async method for
+/// every call of the visibility and admin services, over one HTTP/2 connection per node
+/// shared by all calls (reconnected when it drops), with deadlines, and retries with
+/// jittered exponential backoff where they are safe: writes (idempotent by version) and
+/// reads, never namespace changes, whose retry could not tell its own success from a
+/// conflict.
+///
+///     let client = try await PeriscopeClient.connect(to: "127.0.0.1:7280")
+///     let written = try await client.recordStarted(namespace: "default", execution)
+///     let page = try await client.list(namespace: "default", query: "WorkflowType = 'order'",
+///                                      consistency: .readYourWrites(written.consistencyToken))
+///     for try await execution in client.executions(namespace: "default", query: "") { … }
+public final class PeriscopeClient: Sendable {
+    public struct Configuration: Sendable {
+        /// Deadline of one attempt (sent as `grpc-timeout`).
+        public var callTimeout: Duration = .seconds(10)
+        public var retry = RetryPolicy()
+        public var tls: HTTP2TLS.Client?
+        public init() {}
+    }
+
+    /// Exponential backoff with full jitter: attempt n waits a random time in
+    /// [0, min(maxBackoff, initialBackoff × 2ⁿ)].
+    public struct RetryPolicy: Sendable {
+        public var attemptsMax = 6
+        public var initialBackoff: Duration = .milliseconds(25)
+        public var maxBackoff: Duration = .seconds(1)
+        public init() {}
+
+        public static let none: RetryPolicy = { var policy = RetryPolicy(); policy.attemptsMax = 1; return policy }()
+    }
+
+    public let configuration: Configuration
+    let connections: NodeConnections
+
+    /// Connects to a node at `address` (`host:port`); fails if the first connection cannot
+    /// be made. Later drops are reconnected on the next call.
+    public static func connect(to address: String, configuration: Configuration = Configuration()) async throws -> PeriscopeClient {
+        let client = PeriscopeClient(address: try Endpoint(address), configuration: configuration)
+        _ = try await client.connections.client()
+        return client
+    }
+
+    init(address: Endpoint, configuration: Configuration) {
+        self.configuration = configuration
+        connections = NodeConnections(endpoint: address, tls: configuration.tls)
+    }
+
+    public func close() async { await connections.close() }
+
+    /// One call with the client's deadline; retried on transient failures when `idempotent`.
+    func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
+                                 idempotent: Bool = true) async throws(PeriscopeError) -> Response {
+        let attempts = idempotent ? max(1, configuration.retry.attemptsMax) : 1
+        var attempt = 0
+        while true {
+            do throws(PeriscopeError) {
+                let client = try await connections.client()
+                do {
+                    return try await client.unary(method, request, timeout: configuration.callTimeout)
+                } catch {
+                    // A connection that failed is replaced on the next attempt.
+                    if error.code == .unavailable { await connections.discard(client) }
+                    throw PeriscopeError(error)
+                }
+            } catch {
+                attempt += 1
+                guard error.isTransient, attempt < attempts else { throw error }
+                let ceiling = min(configuration.retry.maxBackoff, configuration.retry.initialBackoff * (1 << min(attempt, 20)))
+                let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+                try? await Task.sleep(for: .nanoseconds(Int64.random(in: 0...max(0, nanoseconds))))
+            }
+        }
+    }
+}
+
+/// `host:port`.
+struct Endpoint: Sendable, Equatable {
+    let host: String
+    let port: Int
+
+    init(_ address: String) throws(PeriscopeError) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (1...65_535).contains(port), colon != address.startIndex else {
+            throw PeriscopeError(code: .invalidArgument, message: "address '\(address)' is not host:port")
+        }
+        host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        self.port = port
+    }
+}
+
+/// The one connection to a node: made on first use, shared by every call, replaced when it
+/// closes or fails.
+actor NodeConnections {
+    let endpoint: Endpoint
+    let tls: HTTP2TLS.Client?
+    private var current: RPCClient?
+    private var connecting: Task<RPCClient, any Error>?
+
+    init(endpoint: Endpoint, tls: HTTP2TLS.Client?) {
+        self.endpoint = endpoint
+        self.tls = tls
+    }
+
+    func client() async throws(PeriscopeError) -> RPCClient {
+        if let current, current.connection.isOpen { return current }
+        current = nil
+        let task = connecting ?? Task { [endpoint, tls] in try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls) }
+        connecting = task
+        defer { connecting = nil }
+        do {
+            let client = try await task.value
+            current = client
+            return client
+        } catch {
+            throw PeriscopeError(code: .unavailable, message: "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
+        }
+    }
+
+    func discard(_ client: RPCClient) {
+        if current === client { current = nil }
+        Task { await client.close() }
+    }
+
+    func close() async {
+        let client = current
+        current = nil
+        await client?.close()
+    }
+}

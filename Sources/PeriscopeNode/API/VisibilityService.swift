@@ -1,0 +1,235 @@
+import Foundation
+import PeriscopeAPI
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeRPC
+import PeriscopeShard
+
+/// `periscope.v1.VisibilityService` on a node: each call resolves its namespace in the
+/// catalog, checks the request against the namespace's schema and limits, and calls the
+/// node. Nothing reaches a shard before it is valid; every refusal names what was wrong.
+public struct VisibilityService: Sendable {
+    let node: VisibilityNode
+
+    public init(node: VisibilityNode) { self.node = node }
+
+    public func register(in router: inout RPCRouter) {
+        route(VisibilityMethods.recordExecutionStarted, &router, kind: "write") { request in
+            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            guard record.status.isOpen, record.closeTime == nil else {
+                throw WireConversions.invalid("RecordExecutionStarted: execution.status must be RUNNING or PAUSED without a "
+                    + "close_time (got \(record.status.protoName)); use RecordExecutionClosed for a closed execution")
+            }
+            return try await self.writeOne(.start(record), key: record.key)
+        }
+        route(VisibilityMethods.recordExecutionClosed, &router, kind: "write") { request in
+            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            guard !record.status.isOpen, record.closeTime != nil else {
+                throw WireConversions.invalid("RecordExecutionClosed: execution.close_time and a closed execution.status "
+                    + "(COMPLETED, FAILED, …) are required (got \(record.status.protoName)"
+                    + (record.closeTime == nil ? ", no close_time)" : ")"))
+            }
+            return try await self.writeOne(.close(record), key: record.key)
+        }
+        route(VisibilityMethods.upsertExecution, &router, kind: "write") { request in
+            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            return try await self.writeOne(.upsert(record), key: record.key)
+        }
+        route(VisibilityMethods.deleteExecution, &router, kind: "write") { request in
+            let (command, key) = try self.delete(request)
+            return try await self.writeOne(command, key: key)
+        }
+        route(VisibilityMethods.writeBatch, &router, kind: "write") { request in try await self.writeBatch(request) }
+        route(VisibilityMethods.listExecutions, &router, kind: "query") { request in try await self.list(request) }
+        route(VisibilityMethods.countExecutions, &router, kind: "query") { request in try await self.count(request) }
+        route(VisibilityMethods.getExecution, &router, kind: "query") { request in
+            let namespace = try self.node.namespace(named: request.namespace)
+            guard !request.workflowID.isEmpty, !request.runID.isEmpty else {
+                throw WireConversions.invalid("GetExecution needs workflow_id and run_id")
+            }
+            let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
+            guard let record = try await self.node.execution(key, consistency: try self.consistency(request.consistency)) else {
+                throw RPCStatus(.notFound, "execution \(request.workflowID)/\(request.runID) is not in namespace \(request.namespace)")
+            }
+            return .with { $0.execution = WireConversions.wire(record) }
+        }
+        route(VisibilityMethods.explainQuery, &router, kind: "query") { request in
+            let namespace = try self.node.namespace(named: request.namespace)
+            // Compiled for counting when it groups, for listing otherwise: both plans are shown the same way.
+            let text = request.query
+            let plan: QueryPlan
+            if let listed = try? self.plan(text, namespace: namespace, context: .list) {
+                plan = listed
+            } else {
+                plan = try self.plan(text, namespace: namespace, context: .count)
+            }
+            let plans = try await self.node.explain(namespace: namespace, plan: plan)
+            return .with { $0.shardPlans = plans }
+        }
+        registerNamespaceAdministration(in: &router)
+    }
+
+    /// Registers `handler` with timing, metrics and the status mapping every call shares.
+    func route<Request, Response>(_ method: RPCMethod<Request, Response>, _ router: inout RPCRouter, kind: String,
+                                  _ handler: @escaping @Sendable (Request) async throws -> Response) {
+        let metrics = node.metrics
+        router.unary(method) { request, _ in
+            let started = ContinuousClock.now
+            do {
+                let response = try await handler(request)
+                metrics.recordCall(method: method.name, kind: kind, code: "OK", duration: ContinuousClock.now - started)
+                return response
+            } catch {
+                let status = StatusMapping.status(for: error)
+                metrics.recordCall(method: method.name, kind: kind, code: status.code.name, duration: ContinuousClock.now - started)
+                throw status
+            }
+        }
+    }
+
+    // MARK: Writes
+
+    /// The request's execution as a record of the namespace, checked against its schema.
+    func record(_ execution: Periscope_V1_Execution, present: Bool, namespace name: String) throws -> VisibilityRecord {
+        let namespace = try node.namespace(named: name)
+        guard present else { throw WireConversions.invalid("the request has no execution") }
+        let record = try WireConversions.record(execution, namespaceId: namespace.id)
+        try namespace.schema.validate(record)
+        return record
+    }
+
+    func delete(_ request: Periscope_V1_DeleteExecutionRequest) throws -> (ShardCommand, ExecutionKey) {
+        let namespace = try node.namespace(named: request.namespace)
+        guard !request.workflowID.isEmpty, !request.runID.isEmpty else {
+            throw WireConversions.invalid("DeleteExecution needs workflow_id and run_id")
+        }
+        guard request.version >= 0 else { throw WireConversions.invalid("DeleteExecution: version must not be negative: \(request.version)") }
+        let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
+        return (.delete(key, version: request.version, at: node.configuration.wallClock()), key)
+    }
+
+    private func writeOne(_ command: ShardCommand, key: ExecutionKey) async throws -> Periscope_V1_WriteResponse {
+        let shard = node.shard(of: key)
+        let applied = try await node.propose([command], toShard: shard)
+        if case .rejected(let why)? = applied.outcomes.first { throw RPCStatus(.internalError, "the shard could not decode the write: \(why)") }
+        return .with {
+            $0.applied = applied.outcomes.first == .applied
+            $0.consistencyToken = Data(NodeConsistencyToken.make([shard: applied.index]))
+        }
+    }
+
+    private func writeBatch(_ request: Periscope_V1_WriteBatchRequest) async throws -> Periscope_V1_WriteBatchResponse {
+        guard !request.writes.isEmpty else { throw WireConversions.invalid("WriteBatch has no writes") }
+        let limit = node.configuration.batchWritesMax
+        guard request.writes.count <= limit else {
+            throw WireConversions.invalid("WriteBatch has \(request.writes.count) writes; at most \(limit) per call")
+        }
+        var outcomes = [Periscope_V1_WriteOutcome](repeating: Periscope_V1_WriteOutcome(), count: request.writes.count)
+        var commands: [ShardCommand] = []
+        var keys: [ExecutionKey] = []
+        var positions: [Int] = []
+        for (position, write) in request.writes.enumerated() {
+            do {
+                let command: ShardCommand
+                switch write.write {
+                case .started(let started)?:
+                    let record = try record(started.execution, present: started.hasExecution, namespace: started.namespace)
+                    command = .start(record)
+                case .closed(let closed)?:
+                    let record = try record(closed.execution, present: closed.hasExecution, namespace: closed.namespace)
+                    guard !record.status.isOpen, record.closeTime != nil else {
+                        throw WireConversions.invalid("a closed write needs close_time and a closed status")
+                    }
+                    command = .close(record)
+                case .upsert(let upsert)?:
+                    command = .upsert(try record(upsert.execution, present: upsert.hasExecution, namespace: upsert.namespace))
+                case .delete(let delete)?:
+                    command = try self.delete(delete).0
+                case nil:
+                    throw WireConversions.invalid("write \(position) sets none of started, closed, upsert, delete")
+                }
+                commands.append(command)
+                keys.append(Self.key(of: command))
+                positions.append(position)
+            } catch {
+                let status = StatusMapping.status(for: error)
+                outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = "write \(position): \(status.message)" }
+            }
+        }
+        var token: [UInt8] = []
+        if !commands.isEmpty {
+            let written = await node.write(commands, keys: keys)
+            token = written.token
+            for (position, result) in zip(positions, written.outcomes) {
+                switch result {
+                case .success(let outcome): outcomes[position] = .with { $0.applied = outcome == .applied }
+                case .failure(let error):
+                    let status = StatusMapping.status(for: error)
+                    outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = status.message }
+                }
+            }
+        }
+        return .with {
+            $0.outcomes = outcomes
+            $0.consistencyToken = Data(token)
+        }
+    }
+
+    private static func key(of command: ShardCommand) -> ExecutionKey {
+        switch command {
+        case .start(let record), .upsert(let record), .close(let record): record.key
+        case .delete(let key, _, _): key
+        case .expire, .batch: preconditionFailure("not a write of one execution")
+        }
+    }
+
+    // MARK: Queries
+
+    func consistency(_ wire: Periscope_V1_ReadConsistency) throws -> QueryConsistency {
+        switch wire.level {
+        case .unspecified, .eventual: return .eventual
+        case .strong: return .strong
+        case .readYourWrites:
+            guard !wire.consistencyToken.isEmpty else {
+                throw WireConversions.invalid("CONSISTENCY_READ_YOUR_WRITES needs the consistency_token a write returned")
+            }
+            return .readYourWrites(Array(wire.consistencyToken))
+        case .UNRECOGNIZED(let value): throw WireConversions.invalid("consistency level \(value) is not a Consistency")
+        }
+    }
+
+    func plan(_ text: String, namespace: NamespaceEntry, context: QueryContext) throws -> QueryPlan {
+        try Query.compile(text, schema: namespace.schema, context: context).plan
+    }
+
+    private func list(_ request: Periscope_V1_ListExecutionsRequest) async throws -> Periscope_V1_ListExecutionsResponse {
+        let namespace = try node.namespace(named: request.namespace)
+        let configuration = node.configuration
+        guard request.pageSize >= 0 else { throw WireConversions.invalid("page_size must not be negative: \(request.pageSize)") }
+        let pageSize = request.pageSize == 0 ? configuration.pageSizeDefault : min(Int(request.pageSize), configuration.pageSizeMax)
+        let page = try await node.list(namespace: namespace, plan: try plan(request.query, namespace: namespace, context: .list),
+                                       pageSize: pageSize, pageToken: request.nextPageToken.isEmpty ? nil : Array(request.nextPageToken),
+                                       consistency: try consistency(request.consistency))
+        return .with {
+            $0.executions = page.records.map(WireConversions.wire)
+            $0.nextPageToken = Data(page.nextPageToken ?? [])
+        }
+    }
+
+    private func count(_ request: Periscope_V1_CountExecutionsRequest) async throws -> Periscope_V1_CountExecutionsResponse {
+        let namespace = try node.namespace(named: request.namespace)
+        let plan = try plan(request.query, namespace: namespace, context: .count)
+        let result = try await node.count(namespace: namespace, plan: plan, consistency: try consistency(request.consistency))
+        return .with {
+            $0.count = Int64(result.total)
+            if plan.groupBy != nil {
+                $0.groups = result.groups.map { group in
+                    .with {
+                        $0.count = Int64(group.count)
+                        if let value = group.value { $0.groupValues = [WireConversions.wire(value)] }
+                    }
+                }
+            }
+        }
+    }
+}

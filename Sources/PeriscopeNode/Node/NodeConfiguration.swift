@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeShard
+
+/// Everything a node is started with. The defaults are the embedded single node that
+/// `periscope node start` runs with no arguments.
+public struct NodeConfiguration: Sendable {
+    /// Where the node keeps everything: `cluster.json`, `raft/`, `catalog/`, `shards/NNNN/`.
+    public var dataDirectory = "./data"
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    public var port = 7280
+    /// Shards of the region; fixed when the data directory is created (records are hashed
+    /// onto them), checked against `cluster.json` afterwards.
+    public var shardCount = 4
+    public var region = "local"
+    public var nodeID: UInt64 = 1
+    /// Created at the first start when non-nil (Temporal's `default` namespace).
+    public var defaultNamespace: String? = "default"
+    public var defaultRetention: Duration = .seconds(3 * 86_400)
+
+    public var raftTuning = RaftTuning()
+    public var raftTickInterval: Duration = .milliseconds(100)
+    /// Threads that run blocking shard reads for queries.
+    public var queryThreads = 4
+    /// How often retention proposes dropping expired partitions.
+    public var retentionInterval: Duration = .seconds(300)
+    /// How long a read-your-writes or strong query waits for the indexes at most.
+    public var consistencyTimeout: Duration = .seconds(5)
+    public var pageSizeDefault = 100
+    public var pageSizeMax = 1_000
+    /// Index keys and records one shard may read for one page.
+    public var scanBudget = 200_000
+    /// Keys one shard may read for a count.
+    public var countScanBudget = 10_000_000
+    /// Writes in one `WriteBatch` call.
+    public var batchWritesMax = 1_000
+    public var logger = Logger(label: "periscope.node")
+    /// Wall-clock time: retention horizons and delete tombstones (tests inject it).
+    public var wallClock: @Sendable () -> Timestamp = { Timestamp.now }
+
+    public init() {}
+}
+
+extension Timestamp {
+    /// The system's real-time clock.
+    static var now: Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PeriscopeAPI
+import PeriscopeHTTP2
+import PeriscopeModel
+import PeriscopeRPC
+import PeriscopeShard
+import ServiceLifecycle
+
+/// A node with its listener: the visibility, admin, health and diagnostics services over
+/// HTTP/2 (gRPC and JSON), plus `GET /metrics`, `/healthz` and `/readyz`, and the
+/// retention task.
+public final class NodeServer: Sendable {
+    public let node: VisibilityNode
+    public let health: HealthService
+    let server: RPCServer
+    let eventLoops: MultiThreadedEventLoopGroup
+    let retention: Task<Void, Never>
+
+    public var port: Int { server.localAddress.port ?? 0 }
+
+    /// Opens the node (on a thread of its own: opening blocks on disk), waits until its
+    /// groups have leaders, then listens.
+    public static func start(_ configuration: NodeConfiguration, eventLoopThreads: Int = System.coreCount,
+                             http2: HTTP2ConnectionConfiguration = HTTP2ConnectionConfiguration(),
+                             tls: HTTP2TLS.Server? = nil) async throws -> NodeServer {
+        let node = try await Thread.run { try VisibilityNode.open(configuration) }
+        do {
+            try await node.awaitReady()
+        } catch {
+            try? await Thread.run { try node.close() }
+            throw error
+        }
+        let health = HealthService()
+        var router = RPCRouter()
+        health.register(in: &router)
+        DiagnosticsService().register(in: &router)
+        VisibilityService(node: node).register(in: &router)
+        AdminService(node: node).register(in: &router)
+        router.get("/metrics") {
+            RPCPlainResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
+                             body: (try? await node.executor.run { node.scrapeMetrics() }) ?? [])
+        }
+        router.get("/healthz") { RPCPlainResponse(text: "ok\n") }
+        router.get("/readyz") {
+            node.isReady ? RPCPlainResponse(text: "ready\n")
+                : RPCPlainResponse(status: 503, text: "not ready: a Raft group has no leader or the node's storage failed\n")
+        }
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        let server: RPCServer
+        do {
+            server = try await RPCServer.start(host: configuration.host, port: configuration.port, router: router,
+                                               configuration: http2, tls: tls, group: eventLoops)
+        } catch {
+            try? await eventLoops.shutdownGracefully()
+            try? await Thread.run { try node.close() }
+            throw ShardError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.serving, for: service) }
+        let retention = Task { await RetentionTask(node: node).run() }
+        return NodeServer(node: node, health: health, server: server, eventLoops: eventLoops, retention: retention)
+    }
+
+    private init(node: VisibilityNode, health: HealthService, server: RPCServer, eventLoops: MultiThreadedEventLoopGroup,
+                 retention: Task<Void, Never>) {
+        self.node = node
+        self.health = health
+        self.server = server
+        self.eventLoops = eventLoops
+        self.retention = retention
+    }
+
+    /// Graceful: health turns NOT_SERVING, GOAWAY to every client and in-flight calls
+    /// finish, then the indexes catch up, the Raft loop stops and every database closes.
+    public func shutdown() async throws {
+        health.setStatus(.notServing)
+        for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.notServing, for: service) }
+        retention.cancel()
+        await retention.value
+        await server.shutdown()
+        try await node.shutdownExecutor()
+        try await Thread.run { try self.node.close() }
+        try await eventLoops.shutdownGracefully()
+    }
+}
+
+/// swift-service-lifecycle's view of a node: runs until a graceful shutdown (SIGTERM,
+/// SIGINT through the `ServiceGroup`), then drains and stops.
+public struct NodeService: Service {
+    let configuration: NodeConfiguration
+    let eventLoopThreads: Int
+    let onListening: @Sendable (NodeServer) -> Void
+
+    public init(configuration: NodeConfiguration, eventLoopThreads: Int = System.coreCount,
+                onListening: @escaping @Sendable (NodeServer) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.eventLoopThreads = eventLoopThreads
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let server = try await NodeServer.start(configuration, eventLoopThreads: eventLoopThreads)
+        onListening(server)
+        // Returns on graceful shutdown; throws CancellationError if the group is cancelled.
+        // Either way the node drains and closes: nothing is left open.
+        try? await gracefulShutdown()
+        configuration.logger.info("shutting down: draining in-flight calls, catching the indexes up")
+        try await server.shutdown()
+        configuration.logger.info("stopped cleanly")
+    }
+}
+
+/// Proposes retention to every shard: for each namespace, drop the closed partitions that
+/// end before now − retention. Runs every `retentionInterval` (first right after start).
+struct RetentionTask {
+    let node: VisibilityNode
+
+    func run() async {
+        while !Task.isCancelled {
+            let now = node.configuration.wallClock()
+            for namespace in node.catalog.namespaces {
+                let horizon = Timestamp(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch - namespace.retentionSeconds * 1_000_000_000)
+                for shard in 0..<node.shardCount {
+                    do {
+                        _ = try await node.propose([.expire(namespaceId: namespace.id, closedBefore: horizon)], toShard: shard)
+                    } catch {
+                        node.configuration.logger.warning("retention proposal failed", metadata: [
+                            "namespace": "\(namespace.name)", "shard": "\(shard)", "error": "\(error)",
+                        ])
+                    }
+                }
+            }
+            try? await Task.sleep(for: node.configuration.retentionInterval)
+        }
+    }
+}
+
+extension Thread {
+    /// Runs blocking `body` on a new thread and returns its result (opening and closing
+    /// databases: rare, slow, and never on the cooperative pool).
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import PeriscopeModel
+import PeriscopeShard
+
+extension VisibilityNode {
+    /// The shard that holds `key`.
+    public func shard(of key: ExecutionKey) -> Int {
+        ShardRouting.shard(namespaceId: key.namespaceId, workflowId: key.workflowId, shardCount: shardCount)
+    }
+
+    /// Proposes `commands` to one shard's group as one entry (a batch when there are
+    /// several, applied atomically) and returns once it is committed (fsync'd) and applied:
+    /// the entry's index and one outcome per command. The commands must already be valid
+    /// for their namespace's schema: a shard applies what reaches it as is.
+    public func propose(_ commands: [ShardCommand], toShard shard: Int) async throws -> (index: UInt64, outcomes: [ApplyOutcome]) {
+        precondition(!commands.isEmpty && shard >= 0 && shard < shardCount)
+        let command = commands.count == 1 ? commands[0] : .batch(commands)
+        let applied = try await groups[shard].propose(command.encoded())
+        indexers[shard].poke()
+        return (applied.index, applied.outcome)
+    }
+
+    /// Proposes writes to every shard they route to, concurrently (one entry per shard), and
+    /// returns each write's outcome in request order with the consistency token covering
+    /// them all. A shard whose proposal failed fails its writes with that error; the others
+    /// still apply.
+    public func write(_ commands: [ShardCommand], keys: [ExecutionKey]) async -> (outcomes: [Result<ApplyOutcome, any Error>], token: [UInt8]) {
+        precondition(commands.count == keys.count)
+        var byShard: [Int: [Int]] = [:]
+        for (position, key) in keys.enumerated() { byShard[shard(of: key), default: []].append(position) }
+        var outcomes = [Result<ApplyOutcome, any Error>](repeating: .failure(ReplicationError.stopped), count: commands.count)
+        var indexes: [Int: UInt64] = [:]
+        await withTaskGroup(of: (Int, Result<(index: UInt64, outcomes: [ApplyOutcome]), any Error>).self) { group in
+            for (shard, positions) in byShard {
+                let shardCommands = positions.map { commands[$0] }
+                group.addTask {
+                    do { return (shard, .success(try await self.propose(shardCommands, toShard: shard))) } catch { return (shard, .failure(error)) }
+                }
+            }
+            for await (shard, result) in group {
+                let positions = byShard[shard]!
+                switch result {
+                case .success(let applied):
+                    indexes[shard] = applied.index
+                    for (position, outcome) in zip(positions, applied.outcomes) { outcomes[position] = .success(outcome) }
+                case .failure(let error):
+                    for position in positions { outcomes[position] = .failure(error) }
+                }
+            }
+        }
+        return (outcomes, NodeConsistencyToken.make(indexes))
+    }
+}

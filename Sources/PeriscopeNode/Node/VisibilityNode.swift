@@ -1,0 +1,187 @@
+@preconcurrency import Crypto
+import Foundation
+import Logging
+import PeriscopeModel
+import PeriscopeRaftLog
+import PeriscopeShard
+import PeriscopeStorage
+
+/// A node of a region: its shard replicas (each the state machine of a Raft group, with an
+/// indexer thread), the namespace catalog (a Raft group too), the loop that persists every
+/// group's log with group commit, and the blocking executor queries run on. API-agnostic:
+/// the services (`Services/`) translate the wire to calls here.
+///
+/// Today every group has this node as its only member; issue 8 adds replicas, through the
+/// same proposals.
+public final class VisibilityNode: Sendable {
+    public let configuration: NodeConfiguration
+    let identity: ClusterIdentity
+    public let catalog: NamespaceCatalog
+    let catalogGroup: ReplicaGroup<NamespaceCatalog>
+    public let shards: [Shard]
+    let groups: [ReplicaGroup<Shard>]
+    let indexers: [ShardIndexer]
+    let loop: RaftLoop
+    let store: RaftLogStore
+    /// Where blocking shard reads run (never on an event loop or the cooperative pool).
+    let executor: StorageExecutor
+    let pageTokenKey: SymmetricKey
+    public let metrics: NodeMetrics
+    var logger: Logger { configuration.logger }
+
+    static let catalogGroupID: GroupID = 1
+    static func groupID(ofShard shard: Int) -> GroupID { 1_000 + GroupID(shard) }
+
+    /// Opens (or creates) the node's data directory and starts its Raft loop and indexers.
+    /// **Blocks** on disk. Refuses a directory created with another shard count or node id.
+    public static func open(_ configuration: NodeConfiguration, metrics: NodeMetrics = NodeMetrics()) throws -> VisibilityNode {
+        let directory = configuration.dataDirectory
+        try FileManager.default.createDirectory(atPath: directory + "/shards", withIntermediateDirectories: true)
+        let identity = try ClusterIdentity.loadOrCreate(in: directory, configuration: configuration)
+        let tokenKey = identity.pageTokenKeyBytes!
+        let store = try RaftLogStore(path: directory + "/raft")
+        let loop = RaftLoop(store: store, tickInterval: configuration.raftTickInterval)
+        var opened: [Shard] = []
+        var catalog: NamespaceCatalog?
+        do {
+            catalog = try NamespaceCatalog.open(at: directory + "/catalog")
+            for index in 0..<identity.shardCount {
+                let path = directory + "/shards/" + String(format: "%04d", index)
+                opened.append(try Shard.open(at: path, configuration: Shard.Configuration(pageTokenKey: PageTokenKey(bytes: tokenKey))))
+            }
+            let members: Set<UInt64> = [configuration.nodeID]
+            let catalogGroup = try ReplicaGroup(id: catalogGroupID, node: configuration.nodeID, members: members, machine: catalog!,
+                                                store: store, loop: loop, tuning: configuration.raftTuning)
+            let groups = try opened.enumerated().map { index, shard in
+                try ReplicaGroup(id: groupID(ofShard: index), node: configuration.nodeID, members: members, machine: shard,
+                                 store: store, loop: loop, tuning: configuration.raftTuning)
+            }
+            let indexers = opened.map { ShardIndexer(shard: $0) }
+            let node = VisibilityNode(configuration: configuration, identity: identity, catalog: catalog!, catalogGroup: catalogGroup,
+                                      shards: opened, groups: groups, indexers: indexers, loop: loop, store: store,
+                                      pageTokenKey: SymmetricKey(data: tokenKey), metrics: metrics)
+            loop.start()
+            for (index, indexer) in indexers.enumerated() { indexer.start(name: "periscope-index-\(index)") }
+            return node
+        } catch {
+            loop.stop()
+            for shard in opened { try? shard.close() }
+            try? catalog?.close()
+            try? store.close()
+            throw error
+        }
+    }
+
+    private init(configuration: NodeConfiguration, identity: ClusterIdentity, catalog: NamespaceCatalog,
+                 catalogGroup: ReplicaGroup<NamespaceCatalog>, shards: [Shard], groups: [ReplicaGroup<Shard>],
+                 indexers: [ShardIndexer], loop: RaftLoop, store: RaftLogStore, pageTokenKey: SymmetricKey, metrics: NodeMetrics) {
+        self.configuration = configuration
+        self.identity = identity
+        self.catalog = catalog
+        self.catalogGroup = catalogGroup
+        self.shards = shards
+        self.groups = groups
+        self.indexers = indexers
+        self.loop = loop
+        self.store = store
+        self.pageTokenKey = pageTokenKey
+        self.metrics = metrics
+        executor = StorageExecutor(threadCount: max(1, configuration.queryThreads))
+    }
+
+    public var shardCount: Int { shards.count }
+    public var clusterID: String { identity.clusterID }
+    public var region: String { identity.region }
+
+    /// Waits until every group has a leader (at once for a node alone in its groups) and
+    /// creates the default namespace if it is missing.
+    public func awaitReady(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !isReady {
+            if let failure = loop.stoppedBecause { throw failure }
+            guard ContinuousClock.now < deadline else {
+                throw ReplicationError.storageFailed("the node's Raft groups elected no leader within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        if let name = configuration.defaultNamespace, catalog.namespace(named: name) == nil {
+            let seconds = configuration.defaultRetention.components.seconds
+            do {
+                _ = try await changeCatalog(.create(NamespaceEntry(name: name, id: UUID().uuidString.lowercased(), retentionSeconds: seconds,
+                                                                   homeRegion: identity.region)))
+                logger.info("created the default namespace", metadata: ["namespace": "\(name)"])
+            } catch let refusal as CatalogRefusal where refusal.code == .alreadyExists {
+                // Another start created it first.
+            }
+        }
+    }
+
+    /// Every group has a leader and nothing has failed: the node can take requests.
+    public var isReady: Bool {
+        loop.stoppedBecause == nil && catalogGroup.status.leader != nil && groups.allSatisfy { $0.status.leader != nil }
+    }
+
+    /// Stops taking work: lets the indexes catch up, stops the Raft loop (proposals in
+    /// flight finish or fail with `.stopped`), and closes every database. **Blocks.**
+    public func close() throws {
+        var firstError: (any Error)?
+        for indexer in indexers {
+            do { try indexer.stop() } catch { firstError = firstError ?? error }
+        }
+        loop.stop()
+        for shard in shards {
+            do { try shard.close() } catch { firstError = firstError ?? error }
+        }
+        do { try catalog.close() } catch { firstError = firstError ?? error }
+        do { try store.close() } catch { firstError = firstError ?? error }
+        if let firstError { throw firstError }
+    }
+
+    /// Shuts the query executor down (after the servers stopped sending work).
+    public func shutdownExecutor() async throws { try await executor.shutdown() }
+
+    // MARK: Catalog
+
+    /// Proposes a catalog change and returns the namespace after it, or throws the
+    /// catalog's `CatalogRefusal` or a `ReplicationError`.
+    func changeCatalog(_ command: CatalogCommand) async throws -> NamespaceEntry {
+        let applied = try await catalogGroup.propose(command.encoded())
+        switch applied.outcome {
+        case .done(let entry): return entry
+        case .refused(let refusal): throw refusal
+        }
+    }
+
+    public func createNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?) async throws -> NamespaceEntry {
+        let seconds = (retention ?? configuration.defaultRetention).components.seconds
+        return try await changeCatalog(.create(NamespaceEntry(
+            name: name, id: (id?.isEmpty ?? true) ? UUID().uuidString.lowercased() : id!, retentionSeconds: seconds,
+            homeRegion: (homeRegion?.isEmpty ?? true) ? identity.region : homeRegion!)))
+    }
+
+    public func setRetention(namespace: String, retention: Duration) async throws -> NamespaceEntry {
+        try await changeCatalog(.setRetention(name: namespace, seconds: retention.components.seconds))
+    }
+
+    public func addSearchAttributes(namespace: String, _ attributes: [String: SearchAttributeType]) async throws -> NamespaceEntry {
+        try await changeCatalog(.addAttributes(name: namespace, attributes: attributes.mapValues(\.rawValue)))
+    }
+
+    /// A raw type number the caller could not map (an unknown enum value) is refused by the catalog with its number.
+    public func addSearchAttributes(namespace: String, rawTypes: [String: Int]) async throws -> NamespaceEntry {
+        try await changeCatalog(.addAttributes(name: namespace, attributes: rawTypes))
+    }
+
+    public func removeSearchAttributes(namespace: String, _ names: [String]) async throws -> NamespaceEntry {
+        try await changeCatalog(.removeAttributes(name: namespace, names: names))
+    }
+
+    /// The namespace called `name`, or a `CatalogRefusal(.notFound)` naming it.
+    public func namespace(named name: String) throws(CatalogRefusal) -> NamespaceEntry {
+        guard !name.isEmpty else { throw CatalogRefusal(.invalidArgument, "the request names no namespace") }
+        guard let entry = catalog.namespace(named: name) else {
+            throw CatalogRefusal(.notFound, "namespace \(name) does not exist")
+        }
+        return entry
+    }
+}

@@ -1,0 +1,171 @@
+import PeriscopeModel
+import PeriscopeQuery
+import PeriscopeShard
+
+/// How fresh a query's answer must be, at the node level.
+public enum QueryConsistency: Sendable, Equatable {
+    case eventual
+    /// Every write that returned this token (`NodeConsistencyToken`) is visible.
+    case readYourWrites([UInt8])
+    /// Everything committed when the query arrived is visible (the commit index of each
+    /// shard's group; issue 8 confirms it with ReadIndex once groups have other members).
+    case strong
+}
+
+public struct FederatedPage: Sendable {
+    public var records: [VisibilityRecord]
+    /// Nil on the last page.
+    public var nextPageToken: [UInt8]?
+    /// A shard's point in time had expired (the listing paused past the keep-alive, or the
+    /// node restarted): that shard continued from its cursor at a newer point in time.
+    public var pointInTimeLost: Bool
+}
+
+extension VisibilityNode {
+    /// One page of a list over every shard: each shard lists a page from where its
+    /// listing stands, and a k-way merge in the plan's order takes the first `pageSize`.
+    /// A shard whose page was cut short continues, next time, right after the last record
+    /// taken from it, at the same point in time. Blocking reads run on the executor.
+    public func list(namespace: NamespaceEntry, plan: QueryPlan, pageSize: Int, pageToken: [UInt8]?,
+                     consistency: QueryConsistency) async throws -> FederatedPage {
+        let fingerprint = FederatedPageToken.fingerprint(of: plan)
+        let states: [FederatedPageToken.ShardState]
+        if let pageToken {
+            states = try FederatedPageToken.open(pageToken, key: pageTokenKey, namespaceId: namespace.id, fingerprint: fingerprint,
+                                                 shardCount: shardCount).shards
+        } else {
+            states = Array(repeating: .fromStart, count: shardCount)
+        }
+        let targets = try shardConsistency(consistency)
+        let requests: [Int: ShardPageRequest] = Dictionary(uniqueKeysWithValues: states.enumerated().compactMap { shard, state in
+            let token: [UInt8]?
+            switch state {
+            case .done: return nil
+            case .fromStart: token = nil
+            case .after(let bytes): token = bytes
+            }
+            var request = ShardPageRequest(namespaceId: namespace.id, plan: plan, pageSize: pageSize, pageToken: token,
+                                           consistency: targets[shard] ?? .eventual,
+                                           consistencyTimeout: configuration.consistencyTimeout,
+                                           scanBudget: configuration.scanBudget)
+            request.keepsPointInTime = true
+            return (shard, request)
+        })
+        let pages = try await onShards(Array(requests.keys)) { shard in try self.shards[shard].listPage(requests[shard]!) }
+
+        // The merge: take the smallest head while every shard that may hold more has a head
+        // to compare (a shard that stopped early on its scan budget holds the merge back).
+        var heads = Dictionary(uniqueKeysWithValues: pages.keys.map { ($0, 0) })
+        var merged: [VisibilityRecord] = []
+        merging: while merged.count < pageSize {
+            var best: (shard: Int, record: VisibilityRecord)?
+            for (shard, page) in pages {
+                let head = heads[shard]!
+                guard head < page.records.count else {
+                    if page.nextPageToken != nil { break merging }
+                    continue
+                }
+                let record = page.records[head]
+                if best == nil || plan.precedes(record, best!.record) { best = (shard, record) }
+            }
+            guard let best else { break }
+            merged.append(best.record)
+            heads[best.shard]! += 1
+        }
+
+        var next = states
+        for (shard, page) in pages {
+            let taken = heads[shard]!
+            if taken == page.records.count {
+                next[shard] = page.nextPageToken.map { .after($0) } ?? .done
+            } else if taken > 0 {
+                next[shard] = .after(try shards[shard].pageToken(after: page.records[taken - 1], request: requests[shard]!, page: page))
+            }
+            // else: untouched, its state stays (the same token, or from the start).
+            if let pointInTime = page.pointInTime {
+                let stillNeeded: Bool
+                switch next[shard] {
+                case .after: stillNeeded = true
+                case .done, .fromStart: stillNeeded = false
+                }
+                if !stillNeeded { shards[shard].releasePointInTime(pointInTime) }
+            }
+        }
+        let finished = next.allSatisfy { $0 == .done }
+        let token = finished ? nil
+            : FederatedPageToken(namespaceId: namespace.id, fingerprint: fingerprint, shards: next).sealed(with: pageTokenKey)
+        return FederatedPage(records: merged, nextPageToken: token, pointInTimeLost: pages.values.contains { $0.pointInTimeLost })
+    }
+
+    /// A count over every shard, summed; with GROUP BY the groups are merged by value.
+    public func count(namespace: NamespaceEntry, plan: QueryPlan, consistency: QueryConsistency) async throws -> CountResult {
+        let targets = try shardConsistency(consistency)
+        let counts = try await onShards(Array(0..<shardCount)) { shard in
+            try self.shards[shard].awaitConsistency(targets[shard] ?? .eventual, timeout: self.configuration.consistencyTimeout)
+            return try self.shards[shard].count(namespaceId: namespace.id, plan: plan, scanBudget: self.configuration.countScanBudget).result
+        }
+        var total = 0
+        var groups: [QueryValue?: Int] = [:]
+        for result in counts.values {
+            total += result.total
+            for group in result.groups { groups[group.value, default: 0] += group.count }
+        }
+        if let field = plan.groupBy, groups.count > plan.limits.groupsMax {
+            throw ShardQueryError(.tooExpensive, "GROUP BY \(field.name) found more than \(plan.limits.groupsMax) groups over the "
+                + "region's shards; narrow the query or group by an attribute with fewer values")
+        }
+        return CountResult(total: total, counts: groups)
+    }
+
+    /// One execution, or nil if it is unknown, deleted or expired.
+    public func execution(_ key: ExecutionKey, consistency: QueryConsistency) async throws -> VisibilityRecord? {
+        let shard = shard(of: key)
+        let target = try shardConsistency(consistency)[shard] ?? .eventual
+        return try await executor.run {
+            try self.shards[shard].awaitConsistency(target, timeout: self.configuration.consistencyTimeout)
+            return try self.shards[shard].execution(key)
+        }
+    }
+
+    /// The plan each shard would use for a list or count.
+    public func explain(namespace: NamespaceEntry, plan: QueryPlan) async throws -> [String] {
+        let plans = try await onShards(Array(0..<shardCount)) { shard in
+            try self.shards[shard].explain(namespaceId: namespace.id, plan: plan)
+        }
+        return (0..<shardCount).map { "shard \($0):\n" + plans[$0]! }
+    }
+
+    /// What each shard must reach for `consistency`.
+    func shardConsistency(_ consistency: QueryConsistency) throws(ShardQueryError) -> [Int: ReadConsistency] {
+        switch consistency {
+        case .eventual:
+            return [:]
+        case .strong:
+            return Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($0.offset, .strong(index: $0.element.status.committedIndex)) })
+        case .readYourWrites(let token):
+            let indexes = try NodeConsistencyToken.parse(token, shardCount: shardCount)
+            var targets: [Int: ReadConsistency] = [:]
+            for (shard, index) in indexes {
+                let committed = groups[shard].status.committedIndex
+                guard index <= committed else {
+                    throw ShardQueryError(.invalidArgument, "invalid consistency token: it names index \(index) of shard \(shard), "
+                        + "which has committed only \(committed); it was not issued by this region")
+                }
+                targets[shard] = .strong(index: index)
+            }
+            return targets
+        }
+    }
+
+    /// Runs `body` for each shard concurrently on the executor's threads.
+    func onShards<T: Sendable>(_ shardIndexes: [Int], _ body: @escaping @Sendable (Int) throws -> T) async throws -> [Int: T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            for shard in shardIndexes {
+                group.addTask { (shard, try await self.executor.run { try body(shard) }) }
+            }
+            var results: [Int: T] = [:]
+            for try await (shard, value) in group { results[shard] = value }
+            return results
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// A `periscope node start` child process on a free loopback port, with its output in
+/// files under its data directory's parent.
+final class NodeProcess {
+    let process: Process
+    let directory: String
+    let port: Int
+    var address: String { "127.0.0.1:\(port)" }
+
+    /// Starts a node on `data` and waits until it prints where it listens.
+    static func start(data: String, extra: [String] = [], timeout: Duration = .seconds(30)) async throws -> NodeProcess {
+        let directory = (data as NSString).deletingLastPathComponent
+        let stdoutPath = directory + "/node-\(UUID().uuidString.prefix(8)).out"
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binary)
+        process.arguments = ["node", "start", "--data", data, "--port", "0", "--log-level", "warning"] + extra
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath + ".err").creatingFile())
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits), text[range.upperBound...].dropFirst(digits.count).first == " " {
+                    return NodeProcess(process: process, directory: directory, port: port)
+                }
+            }
+            guard process.isRunning else {
+                let err = (try? String(contentsOfFile: stdoutPath + ".err", encoding: .utf8)) ?? ""
+                throw NodeProcessError("the node exited with status \(process.terminationStatus) before listening: \(err)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw NodeProcessError("the node did not say where it listens within \(timeout)")
+    }
+
+    private init(process: Process, directory: String, port: Int) {
+        self.process = process
+        self.directory = directory
+        self.port = port
+    }
+
+    func killMinusNine() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    func terminate(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                killMinusNine()
+                throw NodeProcessError("the node did not exit within \(timeout) of SIGTERM")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { killMinusNine() }
+    }
+}
+
+struct NodeProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension URL {
+    func creatingFile() -> URL {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return self
+    }
+}
