@@ -30,6 +30,9 @@ public struct ExecutionPage: Sendable {
     public var executions: [Execution]
     /// Nil on the last page.
     public var nextPageToken: [UInt8]?
+    /// The listing paused past a shard's point-in-time keep-alive (or the node restarted):
+    /// pages since may miss or repeat executions that changed meanwhile.
+    public var pointInTimeLost: Bool
 }
 
 public struct CountResult: Sendable, Equatable {
@@ -91,7 +94,8 @@ extension PeriscopeClient {
             $0.consistency = consistency.wire
         })
         return ExecutionPage(executions: response.executions,
-                             nextPageToken: response.nextPageToken.isEmpty ? nil : Array(response.nextPageToken))
+                             nextPageToken: response.nextPageToken.isEmpty ? nil : Array(response.nextPageToken),
+                             pointInTimeLost: response.pointInTimeLost)
     }
 
     /// Every execution matching `query`, fetched a page at a time as the sequence is read.

@@ -70,8 +70,9 @@ public final class PeriscopeClient: Sendable {
                 do {
                     return try await client.unary(method, request, timeout: configuration.callTimeout)
                 } catch {
-                    // A connection that failed is replaced on the next attempt.
-                    if error.code == .unavailable { await connections.discard(client) }
+                    // A connection that is down is replaced on the next attempt; an UNAVAILABLE
+                    // the server sent (stopping, no leader) leaves the shared connection be.
+                    if !client.connection.isOpen { await connections.discard(client) }
                     throw PeriscopeError(error)
                 }
             } catch {
@@ -116,14 +117,18 @@ actor NodeConnections {
     func client() async throws(PeriscopeError) -> RPCClient {
         if let current, current.connection.isOpen { return current }
         current = nil
+        // Callers arriving while a connection is being made share it.
         let task = connecting ?? Task { [endpoint, tls] in try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls) }
         connecting = task
-        defer { connecting = nil }
         do {
             let client = try await task.value
-            current = client
+            if connecting == task {
+                connecting = nil
+                current = client
+            }
             return client
         } catch {
+            if connecting == task { connecting = nil }
             throw PeriscopeError(code: .unavailable, message: "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import PeriscopeAPI
-import PeriscopeClient
+@testable import PeriscopeClient
 import PeriscopeModel
 @testable import PeriscopeNode
 import PeriscopeQuery
@@ -113,6 +113,10 @@ import Testing
             let same = seen == expected
             #expect(same, "query \(text): \(seen.count) listed, \(expected.count) expected; they differ from position \(firstDifference)")
         }
+        // Every listing above ran to its end: no point in time is left holding a snapshot.
+        let metrics = try await runTool("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "http://\(node.address)/metrics"])
+        let held = metrics.stdout.split(separator: "\n").filter { $0.hasPrefix("periscope_page_points_in_time{") }
+        #expect(held.count == 4 && held.allSatisfy { $0.hasSuffix(" 0.0") }, "\(held)")
         // The AsyncSequence gives the same as paging by hand.
         var streamed = 0
         for try await _ in client.executions(namespace: "oracle", query: "ExecutionStatus = 'Failed'", pageSize: 211) { streamed += 1 }
@@ -196,6 +200,12 @@ import Testing
         let metrics = try await runTool("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "http://\(node.address)/metrics"])
         #expect(metrics.stdout.contains("periscope_rpc_duration_seconds_bucket") && metrics.stdout.contains("code=\"INVALID_ARGUMENT\""))
         #expect(metrics.stdout.contains("periscope_index_lag_entries{shard=\"1\"}"))
+        let status = try await client.clusterStatus()
+        #expect(status.shardCount == 2 && status.nodes.map(\.address) == [node.address] && status.unavailableShards.isEmpty, "\(status)")
+        let map = try await client.shardMap()
+        #expect(map.shards.count == 2 && map.shards.allSatisfy { $0.leaderNodeID == "1" })
+        let unimplemented = await refusal { _ = try await client.call(AdminMethods.addNode, .with { $0.nodeID = "2" }) }
+        #expect(unimplemented?.code == .unimplemented)
         await client.close()
         #expect(try await node.terminate() == 0)
     }

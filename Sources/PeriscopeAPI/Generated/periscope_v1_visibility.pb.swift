@@ -273,6 +273,11 @@ public nonisolated struct Periscope_V1_ListExecutionsResponse: Sendable {
   /// Empty on the last page.
   public var nextPageToken: Data = Data()
 
+  /// A shard's point in time had expired (the listing paused past the keep-alive, or the
+  /// node restarted): it continued at a newer one, so executions changed since may be
+  /// missed or seen twice.
+  public var pointInTimeLost: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1043,7 +1048,7 @@ nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListExecutionsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}executions\0\u{3}next_page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}executions\0\u{3}next_page_token\0\u{3}point_in_time_lost\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1053,6 +1058,7 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.executions) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.pointInTimeLost) }()
       default: break
       }
     }
@@ -1065,12 +1071,16 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
     if !self.nextPageToken.isEmpty {
       try visitor.visitSingularBytesField(value: self.nextPageToken, fieldNumber: 2)
     }
+    if self.pointInTimeLost != false {
+      try visitor.visitSingularBoolField(value: self.pointInTimeLost, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_ListExecutionsResponse, rhs: Periscope_V1_ListExecutionsResponse) -> Bool {
     if lhs.executions != rhs.executions {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.pointInTimeLost != rhs.pointInTimeLost {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

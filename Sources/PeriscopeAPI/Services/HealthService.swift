@@ -17,7 +17,7 @@ public final class HealthService: Sendable {
         statuses.withLock { $0[service] = status }
     }
 
-    func status(of service: String) -> Status? {
+    public func status(of service: String) -> Status? {
         statuses.withLock { $0[service] }
     }
 

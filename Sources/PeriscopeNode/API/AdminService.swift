@@ -11,7 +11,7 @@ public struct AdminService: Sendable {
 
     public func register(in router: inout RPCRouter) {
         let node = self.node
-        router.unary(AdminMethods.getClusterStatus) { _, _ in
+        VisibilityService.route(AdminMethods.getClusterStatus, &router, metrics: node.metrics, kind: "admin") { _ in
             let placements = node.shardPlacements()
             let leaders = placements.filter { $0.leaderNodeID == String(node.configuration.nodeID) }.count
             return .with {
@@ -20,7 +20,7 @@ public struct AdminService: Sendable {
                 $0.replicationFactor = 1
                 $0.nodes = [.with {
                     $0.nodeID = String(node.configuration.nodeID)
-                    $0.address = "\(node.configuration.host):\(node.configuration.port)"
+                    $0.address = node.address
                     $0.state = node.isReady ? .active : .joining
                     $0.leaderCount = UInt32(leaders)
                     $0.replicaCount = UInt32(placements.count)
@@ -28,13 +28,13 @@ public struct AdminService: Sendable {
                 $0.unavailableShards = placements.filter { $0.leaderNodeID.isEmpty }.map(\.shardID)
             }
         }
-        router.unary(AdminMethods.getShardMap) { _, _ in
+        VisibilityService.route(AdminMethods.getShardMap, &router, metrics: node.metrics, kind: "admin") { _ in
             .with {
                 $0.version = 1
                 $0.shards = node.shardPlacements()
             }
         }
-        router.unary(AdminMethods.getNamespacePlacement) { request, _ in
+        VisibilityService.route(AdminMethods.getNamespacePlacement, &router, metrics: node.metrics, kind: "admin") { request in
             let entry = try node.namespace(named: request.namespace)
             return .with {
                 $0.namespace = entry.name

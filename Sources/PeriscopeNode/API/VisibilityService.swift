@@ -16,24 +16,15 @@ public struct VisibilityService: Sendable {
     public func register(in router: inout RPCRouter) {
         route(VisibilityMethods.recordExecutionStarted, &router, kind: "write") { request in
             let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
-            guard record.status.isOpen, record.closeTime == nil else {
-                throw WireConversions.invalid("RecordExecutionStarted: execution.status must be RUNNING or PAUSED without a "
-                    + "close_time (got \(record.status.protoName)); use RecordExecutionClosed for a closed execution")
-            }
-            return try await self.writeOne(.start(record), key: record.key)
+            return try await self.writeOne(try Self.started(record), key: record.key)
         }
         route(VisibilityMethods.recordExecutionClosed, &router, kind: "write") { request in
             let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
-            guard !record.status.isOpen, record.closeTime != nil else {
-                throw WireConversions.invalid("RecordExecutionClosed: execution.close_time and a closed execution.status "
-                    + "(COMPLETED, FAILED, …) are required (got \(record.status.protoName)"
-                    + (record.closeTime == nil ? ", no close_time)" : ")"))
-            }
-            return try await self.writeOne(.close(record), key: record.key)
+            return try await self.writeOne(try Self.closed(record), key: record.key)
         }
         route(VisibilityMethods.upsertExecution, &router, kind: "write") { request in
             let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
-            return try await self.writeOne(.upsert(record), key: record.key)
+            return try await self.writeOne(try Self.upserted(record), key: record.key)
         }
         route(VisibilityMethods.deleteExecution, &router, kind: "write") { request in
             let (command, key) = try self.delete(request)
@@ -44,9 +35,7 @@ public struct VisibilityService: Sendable {
         route(VisibilityMethods.countExecutions, &router, kind: "query") { request in try await self.count(request) }
         route(VisibilityMethods.getExecution, &router, kind: "query") { request in
             let namespace = try self.node.namespace(named: request.namespace)
-            guard !request.workflowID.isEmpty, !request.runID.isEmpty else {
-                throw WireConversions.invalid("GetExecution needs workflow_id and run_id")
-            }
+            try self.checkIdentifiers(request.workflowID, request.runID, method: "GetExecution")
             let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
             guard let record = try await self.node.execution(key, consistency: try self.consistency(request.consistency)) else {
                 throw RPCStatus(.notFound, "execution \(request.workflowID)/\(request.runID) is not in namespace \(request.namespace)")
@@ -72,7 +61,11 @@ public struct VisibilityService: Sendable {
     /// Registers `handler` with timing, metrics and the status mapping every call shares.
     func route<Request, Response>(_ method: RPCMethod<Request, Response>, _ router: inout RPCRouter, kind: String,
                                   _ handler: @escaping @Sendable (Request) async throws -> Response) {
-        let metrics = node.metrics
+        Self.route(method, &router, metrics: node.metrics, kind: kind, handler)
+    }
+
+    static func route<Request, Response>(_ method: RPCMethod<Request, Response>, _ router: inout RPCRouter, metrics: NodeMetrics,
+                                         kind: String, _ handler: @escaping @Sendable (Request) async throws -> Response) {
         router.unary(method) { request, _ in
             let started = ContinuousClock.now
             do {
@@ -98,11 +91,43 @@ public struct VisibilityService: Sendable {
         return record
     }
 
+    static func started(_ record: VisibilityRecord) throws -> ShardCommand {
+        guard record.status.isOpen, record.closeTime == nil else {
+            throw WireConversions.invalid("a start needs execution.status RUNNING or PAUSED and no close_time (got "
+                + "\(record.status.protoName)); record a closed execution with RecordExecutionClosed")
+        }
+        return .start(record)
+    }
+
+    static func closed(_ record: VisibilityRecord) throws -> ShardCommand {
+        guard !record.status.isOpen, record.closeTime != nil else {
+            throw WireConversions.invalid("a close needs execution.close_time and a closed execution.status (COMPLETED, FAILED, …); got "
+                + "\(record.status.protoName)" + (record.closeTime == nil ? " and no close_time" : ""))
+        }
+        return .close(record)
+    }
+
+    /// An upsert may carry an open or a closed execution, but its status and close time agree.
+    static func upserted(_ record: VisibilityRecord) throws -> ShardCommand {
+        guard record.status.isOpen == (record.closeTime == nil) else {
+            throw WireConversions.invalid("execution.status \(record.status.protoName) and close_time disagree: an open execution has "
+                + "no close_time, a closed one has one")
+        }
+        return .upsert(record)
+    }
+
+    /// A workflow id and run id that name an execution (deletes and gets carry no record to validate).
+    func checkIdentifiers(_ workflowID: String, _ runID: String, method: String) throws {
+        guard !workflowID.isEmpty, !runID.isEmpty else { throw WireConversions.invalid("\(method) needs workflow_id and run_id") }
+        let limit = NamespaceSchema().limits.identifierBytesMax
+        for (field, value) in [("workflow_id", workflowID), ("run_id", runID)] where value.utf8.count > limit {
+            throw WireConversions.invalid("\(method): \(field) length \(value.utf8.count) exceeds limit \(limit)")
+        }
+    }
+
     func delete(_ request: Periscope_V1_DeleteExecutionRequest) throws -> (ShardCommand, ExecutionKey) {
         let namespace = try node.namespace(named: request.namespace)
-        guard !request.workflowID.isEmpty, !request.runID.isEmpty else {
-            throw WireConversions.invalid("DeleteExecution needs workflow_id and run_id")
-        }
+        try checkIdentifiers(request.workflowID, request.runID, method: "DeleteExecution")
         guard request.version >= 0 else { throw WireConversions.invalid("DeleteExecution: version must not be negative: \(request.version)") }
         let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
         return (.delete(key, version: request.version, at: node.configuration.wallClock()), key)
@@ -133,16 +158,11 @@ public struct VisibilityService: Sendable {
                 let command: ShardCommand
                 switch write.write {
                 case .started(let started)?:
-                    let record = try record(started.execution, present: started.hasExecution, namespace: started.namespace)
-                    command = .start(record)
+                    command = try Self.started(try record(started.execution, present: started.hasExecution, namespace: started.namespace))
                 case .closed(let closed)?:
-                    let record = try record(closed.execution, present: closed.hasExecution, namespace: closed.namespace)
-                    guard !record.status.isOpen, record.closeTime != nil else {
-                        throw WireConversions.invalid("a closed write needs close_time and a closed status")
-                    }
-                    command = .close(record)
+                    command = try Self.closed(try record(closed.execution, present: closed.hasExecution, namespace: closed.namespace))
                 case .upsert(let upsert)?:
-                    command = .upsert(try record(upsert.execution, present: upsert.hasExecution, namespace: upsert.namespace))
+                    command = try Self.upserted(try record(upsert.execution, present: upsert.hasExecution, namespace: upsert.namespace))
                 case .delete(let delete)?:
                     command = try self.delete(delete).0
                 case nil:
@@ -162,6 +182,8 @@ public struct VisibilityService: Sendable {
             token = written.token
             for (position, result) in zip(positions, written.outcomes) {
                 switch result {
+                case .success(.rejected(let why)):
+                    outcomes[position] = .with { $0.code = Int32(RPCStatus.Code.internalError.rawValue); $0.message = "the shard could not decode the write: \(why)" }
                 case .success(let outcome): outcomes[position] = .with { $0.applied = outcome == .applied }
                 case .failure(let error):
                     let status = StatusMapping.status(for: error)
@@ -213,6 +235,7 @@ public struct VisibilityService: Sendable {
         return .with {
             $0.executions = page.records.map(WireConversions.wire)
             $0.nextPageToken = Data(page.nextPageToken ?? [])
+            $0.pointInTimeLost = page.pointInTimeLost
         }
     }
 

@@ -111,6 +111,9 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         switch command {
         case .create(let entry):
             if let problem = NamespaceName.problem(with: entry.name) { throw CatalogRefusal(.invalidArgument, problem) }
+            guard !entry.id.isEmpty, entry.id.utf8.count <= NamespaceName.bytesMax, entry.homeRegion.utf8.count <= NamespaceName.bytesMax else {
+                throw CatalogRefusal(.invalidArgument, "namespace id and home region must be 1 ... \(NamespaceName.bytesMax) bytes")
+            }
             guard byName[entry.name] == nil else { throw CatalogRefusal(.alreadyExists, "namespace \(entry.name) already exists") }
             guard !byName.values.contains(where: { $0.id == entry.id }) else {
                 throw CatalogRefusal(.alreadyExists, "namespace id \(entry.id) is already used by another namespace")

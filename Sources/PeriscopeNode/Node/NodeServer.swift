@@ -30,6 +30,7 @@ public final class NodeServer: Sendable {
         do {
             try await node.awaitReady()
         } catch {
+            try? await node.shutdownExecutor()
             try? await Thread.run { try node.close() }
             throw error
         }
@@ -40,13 +41,18 @@ public final class NodeServer: Sendable {
         VisibilityService(node: node).register(in: &router)
         AdminService(node: node).register(in: &router)
         router.get("/metrics") {
-            RPCPlainResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
-                             body: (try? await node.executor.run { node.scrapeMetrics() }) ?? [])
+            do {
+                return RPCPlainResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                        body: try await node.executor.run { node.scrapeMetrics() })
+            } catch {
+                return RPCPlainResponse(status: 503, text: "metrics unavailable: \(error)\n")
+            }
         }
         router.get("/healthz") { RPCPlainResponse(text: "ok\n") }
         router.get("/readyz") {
-            node.isReady ? RPCPlainResponse(text: "ready\n")
-                : RPCPlainResponse(status: 503, text: "not ready: a Raft group has no leader or the node's storage failed\n")
+            if health.status(of: "") == .notServing { return RPCPlainResponse(status: 503, text: "not ready: the node is shutting down\n") }
+            if let why = node.notReadyBecause { return RPCPlainResponse(status: 503, text: "not ready: \(why)\n") }
+            return RPCPlainResponse(text: "ready\n")
         }
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         let server: RPCServer
@@ -55,9 +61,11 @@ public final class NodeServer: Sendable {
                                                configuration: http2, tls: tls, group: eventLoops)
         } catch {
             try? await eventLoops.shutdownGracefully()
+            try? await node.shutdownExecutor()
             try? await Thread.run { try node.close() }
             throw ShardError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
+        node.listeningAddress.withLock { $0 = "\(configuration.host):\(server.localAddress.port ?? configuration.port)" }
         for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.serving, for: service) }
         let retention = Task { await RetentionTask(node: node).run() }
         return NodeServer(node: node, health: health, server: server, eventLoops: eventLoops, retention: retention)
@@ -120,9 +128,9 @@ struct RetentionTask {
     func run() async {
         while !Task.isCancelled {
             let now = node.configuration.wallClock()
-            for namespace in node.catalog.namespaces {
+            for namespace in node.catalog.namespaces where !Task.isCancelled {
                 let horizon = Timestamp(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch - namespace.retentionSeconds * 1_000_000_000)
-                for shard in 0..<node.shardCount {
+                for shard in 0..<node.shardCount where !Task.isCancelled {
                     do {
                         _ = try await node.propose([.expire(namespaceId: namespace.id, closedBefore: horizon)], toShard: shard)
                     } catch {

@@ -41,7 +41,13 @@ extension VisibilityNode {
                 switch result {
                 case .success(let applied):
                     indexes[shard] = applied.index
-                    for (position, outcome) in zip(positions, applied.outcomes) { outcomes[position] = .success(outcome) }
+                    if applied.outcomes.count == positions.count {
+                        for (position, outcome) in zip(positions, applied.outcomes) { outcomes[position] = .success(outcome) }
+                    } else {
+                        // The entry was refused whole (one outcome for all its commands).
+                        let outcome = applied.outcomes.first ?? .rejected("no outcome for the entry")
+                        for position in positions { outcomes[position] = .success(outcome) }
+                    }
                 case .failure(let error):
                     for position in positions { outcomes[position] = .failure(error) }
                 }

@@ -5,6 +5,7 @@ import PeriscopeModel
 import PeriscopeRaftLog
 import PeriscopeShard
 import PeriscopeStorage
+import Synchronization
 
 /// A node of a region: its shard replicas (each the state machine of a Raft group, with an
 /// indexer thread), the namespace catalog (a Raft group too), the loop that persists every
@@ -28,8 +29,17 @@ public final class VisibilityNode: Sendable {
     let pageTokenKey: SymmetricKey
     public let metrics: NodeMetrics
     var logger: Logger { configuration.logger }
+    /// host:port the node's listener is bound to (the configured port may be 0).
+    let listeningAddress = Mutex<String?>(nil)
 
     static let catalogGroupID: GroupID = 1
+
+    /// The key federated page tokens are signed with: derived from the region's secret
+    /// with its own label, so no shard token can ever pass for a federated one.
+    static func federatedTokenKey(from secret: [UInt8]) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), info: Array("periscope federated page token v1".utf8),
+                               outputByteCount: 32)
+    }
     static func groupID(ofShard shard: Int) -> GroupID { 1_000 + GroupID(shard) }
 
     /// Opens (or creates) the node's data directory and starts its Raft loop and indexers.
@@ -59,7 +69,7 @@ public final class VisibilityNode: Sendable {
             let indexers = opened.map { ShardIndexer(shard: $0) }
             let node = VisibilityNode(configuration: configuration, identity: identity, catalog: catalog!, catalogGroup: catalogGroup,
                                       shards: opened, groups: groups, indexers: indexers, loop: loop, store: store,
-                                      pageTokenKey: SymmetricKey(data: tokenKey), metrics: metrics)
+                                      pageTokenKey: federatedTokenKey(from: tokenKey), metrics: metrics)
             loop.start()
             for (index, indexer) in indexers.enumerated() { indexer.start(name: "periscope-index-\(index)") }
             return node
@@ -90,6 +100,11 @@ public final class VisibilityNode: Sendable {
     }
 
     public var shardCount: Int { shards.count }
+
+    /// Where clients reach this node: the bound listener once there is one.
+    public var address: String {
+        listeningAddress.withLock { $0 } ?? "\(configuration.host):\(configuration.port)"
+    }
     public var clusterID: String { identity.clusterID }
     public var region: String { identity.region }
 
@@ -116,9 +131,19 @@ public final class VisibilityNode: Sendable {
         }
     }
 
-    /// Every group has a leader and nothing has failed: the node can take requests.
-    public var isReady: Bool {
-        loop.stoppedBecause == nil && catalogGroup.status.leader != nil && groups.allSatisfy { $0.status.leader != nil }
+    /// Every group has a leader and nothing has failed (the Raft loop, an indexer): the
+    /// node can take requests.
+    public var isReady: Bool { notReadyBecause == nil }
+
+    /// Why the node cannot serve, if it cannot.
+    public var notReadyBecause: String? {
+        if let failure = loop.stoppedBecause { return "the Raft loop stopped: \(failure)" }
+        if catalogGroup.status.leader == nil { return "the catalog group has no leader" }
+        if let shard = groups.firstIndex(where: { $0.status.leader == nil }) { return "shard \(shard) has no leader" }
+        if let shard = indexers.firstIndex(where: { $0.stoppedBecause != nil }) {
+            return "the indexer of shard \(shard) stopped: \(indexers[shard].stoppedBecause!)"
+        }
+        return nil
     }
 
     /// Stops taking work: lets the indexes catch up, stops the Raft loop (proposals in
@@ -153,6 +178,9 @@ public final class VisibilityNode: Sendable {
     }
 
     public func createNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?) async throws -> NamespaceEntry {
+        for (field, value) in [("id", id ?? ""), ("home_region", homeRegion ?? "")] where value.utf8.count > NamespaceName.bytesMax {
+            throw CatalogRefusal(.invalidArgument, "namespace \(field) of \(value.utf8.count) bytes is longer than \(NamespaceName.bytesMax)")
+        }
         let seconds = (retention ?? configuration.defaultRetention).components.seconds
         return try await changeCatalog(.create(NamespaceEntry(
             name: name, id: (id?.isEmpty ?? true) ? UUID().uuidString.lowercased() : id!, retentionSeconds: seconds,

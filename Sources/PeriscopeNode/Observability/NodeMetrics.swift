@@ -49,6 +49,7 @@ extension VisibilityNode {
             metrics.gauge("periscope_shard_storage_bytes", label).record(Double((try? shard.storageBytes()) ?? 0))
             metrics.gauge("periscope_raft_is_leader", label).record(status.leader == configuration.nodeID ? 1 : 0)
             metrics.gauge("periscope_page_points_in_time", label).record(Double(shard.pointsInTimeOpen))
+            metrics.gauge("periscope_indexer_failed", label).record(indexers[index].stoppedBecause == nil ? 0 : 1)
         }
         let counters = store.counters
         metrics.gauge("periscope_raft_log_fsyncs").record(Double(counters.fsyncs))

@@ -131,7 +131,8 @@ public enum NodeConsistencyToken {
     static func parse(_ token: [UInt8], shardCount: Int) throws(ShardQueryError) -> [Int: UInt64] {
         func refuse(_ why: String) -> ShardQueryError { ShardQueryError(.invalidArgument, "invalid consistency token: \(why)") }
         guard token.first == format else { throw refuse("it does not start with format \(format); pass the bytes a write returned") }
-        guard (token.count - 1) % 12 == 0, token.count > 1 else { throw refuse("\(token.count) bytes is not 1 + 12 per shard") }
+        // A token naming no shard (a batch none of whose writes was applied) asks for nothing.
+        guard (token.count - 1) % 12 == 0 else { throw refuse("\(token.count) bytes is not 1 + 12 per shard") }
         var indexes: [Int: UInt64] = [:]
         var offset = 1
         while offset < token.count {

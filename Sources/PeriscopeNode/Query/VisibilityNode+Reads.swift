@@ -51,7 +51,21 @@ extension VisibilityNode {
             request.keepsPointInTime = true
             return (shard, request)
         })
-        let pages = try await onShards(Array(requests.keys)) { shard in try self.shards[shard].listPage(requests[shard]!) }
+        let settled = await onShardsSettled(Array(requests.keys)) { shard in try self.shards[shard].listPage(requests[shard]!) }
+        var pages: [Int: ShardPageResponse] = [:]
+        var failure: (any Error)?
+        for (shard, result) in settled {
+            switch result {
+            case .success(let page): pages[shard] = page
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        // Points in time this request opened and its answer will not name: released before
+        // returning, on every path (each holds a RocksDB snapshot and one of a bounded
+        // number of slots).
+        var unneeded = pages.compactMap { shard, page in page.openedPointInTime ? (shard, page.pointInTime) : nil }
+        defer { for case let (shard, id?) in unneeded { shards[shard].releasePointInTime(id) } }
+        if let failure { throw failure }
 
         // The merge: take the smallest head while every shard that may hold more has a head
         // to compare (a shard that stopped early on its scan budget holds the merge back).
@@ -74,22 +88,23 @@ extension VisibilityNode {
         }
 
         var next = states
+        var keptPointsInTime: Set<Int> = []
         for (shard, page) in pages {
             let taken = heads[shard]!
             if taken == page.records.count {
                 next[shard] = page.nextPageToken.map { .after($0) } ?? .done
             } else if taken > 0 {
-                next[shard] = .after(try shards[shard].pageToken(after: page.records[taken - 1], request: requests[shard]!, page: page))
+                next[shard] = .after(try shards[shard].pageToken(afterRecordAt: taken - 1, request: requests[shard]!, page: page))
             }
-            // else: untouched, its state stays (the same token, or from the start).
-            if let pointInTime = page.pointInTime {
-                let stillNeeded: Bool
-                switch next[shard] {
-                case .after: stillNeeded = true
-                case .done, .fromStart: stillNeeded = false
-                }
-                if !stillNeeded { shards[shard].releasePointInTime(pointInTime) }
-            }
+            // else untouched: its state stays (the same token, or from the start), and a
+            // point in time this call opened for it is not named by anything.
+            if taken > 0, case .after = next[shard] { keptPointsInTime.insert(shard) }
+        }
+        unneeded = pages.compactMap { shard, page in
+            guard let id = page.pointInTime, !keptPointsInTime.contains(shard) else { return nil }
+            // A point in time the incoming token names and the shard is still at stays.
+            if !page.openedPointInTime, case .after = next[shard] { return nil }
+            return (shard, id)
         }
         let finished = next.allSatisfy { $0 == .done }
         let token = finished ? nil
@@ -141,19 +156,39 @@ extension VisibilityNode {
         case .eventual:
             return [:]
         case .strong:
-            return Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($0.offset, .strong(index: $0.element.status.committedIndex)) })
+            return Dictionary(uniqueKeysWithValues: (0..<shardCount).map { ($0, .strong(index: reachedIndex(ofShard: $0))) })
         case .readYourWrites(let token):
             let indexes = try NodeConsistencyToken.parse(token, shardCount: shardCount)
             var targets: [Int: ReadConsistency] = [:]
             for (shard, index) in indexes {
-                let committed = groups[shard].status.committedIndex
-                guard index <= committed else {
+                let reached = reachedIndex(ofShard: shard)
+                guard index <= reached else {
                     throw ShardQueryError(.invalidArgument, "invalid consistency token: it names index \(index) of shard \(shard), "
-                        + "which has committed only \(committed); it was not issued by this region")
+                        + "which has reached only \(reached); it was not issued by this region")
                 }
                 targets[shard] = .strong(index: index)
             }
             return targets
+        }
+    }
+
+    /// The newest index a shard has committed or applied. A write is answered after its
+    /// apply, and the group publishes its status only after answering, so the shard's own
+    /// applied index is the one that is never behind an acknowledged write.
+    func reachedIndex(ofShard shard: Int) -> UInt64 { max(groups[shard].status.committedIndex, shards[shard].appliedIndex) }
+
+    /// Runs `body` for each shard concurrently on the executor's threads; every shard's
+    /// result, failures included (a caller may have cleanup to do for the others).
+    func onShardsSettled<T: Sendable>(_ shardIndexes: [Int], _ body: @escaping @Sendable (Int) throws -> T) async -> [Int: Result<T, any Error>] {
+        await withTaskGroup(of: (Int, Result<T, any Error>).self) { group in
+            for shard in shardIndexes {
+                group.addTask {
+                    do { return (shard, .success(try await self.executor.run { try body(shard) })) } catch { return (shard, .failure(error)) }
+                }
+            }
+            var results: [Int: Result<T, any Error>] = [:]
+            for await (shard, result) in group { results[shard] = result }
+            return results
         }
     }
 

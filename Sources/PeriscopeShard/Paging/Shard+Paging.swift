@@ -71,6 +71,11 @@ public struct ShardPageResponse: Sendable {
     public var explain: String
     /// The point in time this page was read at, if it is kept.
     public var pointInTime: PointInTimeID?
+    /// Whether this call opened `pointInTime` (rather than reading the one its token named):
+    /// a caller that does not keep this page's state must release it.
+    public var openedPointInTime: Bool
+    /// Where each record was read (default order), for `pageToken(afterRecordAt:…)`.
+    var positions: [[UInt8]]
 }
 
 extension Shard {
@@ -103,8 +108,12 @@ extension Shard {
                                              after: cursor, scanBudget: request.scanBudget, limits: request.limits),
                             snapshot: readAt)
         var nextToken: [UInt8]?
+        var opened = false
         if page.next != nil || request.keepsPointInTime {
-            pointInTime = pointInTime ?? pointsInTime.open(readAt)
+            if pointInTime == nil {
+                pointInTime = pointsInTime.open(readAt)
+                opened = true
+            }
         } else if let id = pointInTime {
             pointsInTime.release(id)
             pointInTime = nil
@@ -115,23 +124,24 @@ extension Shard {
         }
         return ShardPageResponse(records: page.records, nextPageToken: nextToken, pointInTimeLost: lost,
                                  budgetExhausted: page.budgetExhausted, watermark: page.watermark, explain: page.explain,
-                                 pointInTime: pointInTime)
+                                 pointInTime: pointInTime, openedPointInTime: opened, positions: page.positions)
     }
 
-    /// A token that continues `request`'s listing right after `record`, one of the records
-    /// `page` returned, at the same point in time: a caller merging several shards' pages
-    /// cuts a page where its merged page ended.
-    public func pageToken(after record: VisibilityRecord, request: ShardPageRequest, page: ShardPageResponse) throws -> [UInt8] {
+    /// A token that continues `request`'s listing right after `page.records[index]`, at the
+    /// same point in time: a caller merging several shards' pages cuts a page where its
+    /// merged page ended. The cursor is where the shard read that record (its index
+    /// position, or its sort values with ORDER BY), exactly as the shard's own next token
+    /// would be had the page ended there.
+    public func pageToken(afterRecordAt index: Int, request: ShardPageRequest, page: ShardPageResponse) throws -> [UInt8] {
         guard let key = configuration.pageTokenKey else {
             throw ShardQueryError(.invalidArgument, "this shard has no page token key; paging is off")
         }
+        precondition(page.records.indices.contains(index), "no record \(index) in a page of \(page.records.count)")
         let cursor: ShardCursor
         if request.plan.orderBy.isEmpty {
-            let position = try Position(indexKey: ShardKeys.time(record, configuration.partitionScheme.partition(of: record)),
-                                        elementsAfterPartition: 0)
-            cursor = .position(position.bytes)
+            cursor = .position(page.positions[index])
         } else {
-            cursor = .sortValues(request.plan.sortValues(of: record))
+            cursor = .sortValues(request.plan.sortValues(of: page.records[index]))
         }
         return PageToken(namespaceId: request.namespaceId, fingerprint: PageToken.fingerprint(of: request.plan), cursor: cursor,
                          pointInTime: page.pointInTime).sealed(with: key)

@@ -42,6 +42,9 @@ public struct ShardListPage: Sendable {
     /// The indexes' watermark at the page's snapshot.
     public var watermark: UInt64
     public var explain: String
+    /// In the default order, the index position each record was read at (the cursor that
+    /// resumes right after it); empty with ORDER BY, whose cursor is the sort values.
+    var positions: [[UInt8]] = []
 }
 
 public struct ShardCount: Sendable {
@@ -66,10 +69,13 @@ extension Shard {
                                      limits: request.limits, budget: budget, snapshot: snapshot)
         let planned = try reader.planQuery(request.plan.filter)
         let page: (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool)
+        var positions: [[UInt8]] = []
         let order: String
         if request.plan.orderBy.isEmpty {
             order = "index order (default)"
-            page = try listInIndexOrder(request, stream: reader.stream(planned.path), reader: reader, budget: budget)
+            let listed = try listInIndexOrder(request, stream: reader.stream(planned.path), reader: reader, budget: budget)
+            page = (listed.records, listed.next, listed.exhausted)
+            positions = listed.positions
         } else if Self.servesInIndexOrder(request.plan), !request.limits.disabled.contains(.indexOrder),
                   try (planned.estimate ?? reader.probe(planned.path)) >= request.limits.topKMax {
             // A broad filter: walk the sort attribute's index (a selective one is cheaper to
@@ -84,12 +90,14 @@ extension Shard {
         }
         return ShardListPage(records: page.records, next: page.next, budgetExhausted: page.exhausted, keysRead: budget.keysRead,
                              watermark: reader.watermark,
-                             explain: Self.explain(planned, reader: reader, order: order) + "\nread: \(budget.keysRead) keys")
+                             explain: Self.explain(planned, reader: reader, order: order) + "\nread: \(budget.keysRead) keys",
+                             positions: positions)
     }
 
     /// Streams positions in list order from the cursor, checking each record.
     private func listInIndexOrder(_ request: ShardListRequest, stream: PositionStream, reader: QueryReader,
-                                  budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool) {
+                                  budget: ScanBudget) throws -> (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool,
+                                                                 positions: [[UInt8]]) {
         var position: Position?
         switch request.after {
         case .position(let bytes)?:
@@ -102,21 +110,23 @@ extension Shard {
             position = try stream.next()
         }
         var records: [VisibilityRecord] = []
+        var positions: [[UInt8]] = []
         while let current = position {
             budget.beginStep()
             if let record = try reader.record(at: current), request.plan.matches(record) {
                 records.append(record)
+                positions.append(current.bytes)
             }
             if records.count == request.pageSize || budget.isSpent {
                 let exhausted = records.count < request.pageSize
                 // The next page starts after this position; it ends the list only if no
                 // position follows.
                 let following = try stream.next()
-                return (records, following == nil ? nil : .position(current.bytes), exhausted && following != nil)
+                return (records, following == nil ? nil : .position(current.bytes), exhausted && following != nil, positions)
             }
             position = try stream.next()
         }
-        return (records, nil, false)
+        return (records, nil, false, positions)
     }
 
     /// Reads every candidate (within the budget), keeps the first `pageSize` after the
