@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "PeriscopeCLITests",
             dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport", "PeriscopeClient", "PeriscopeNode", "PeriscopeAPI",
-                           "PeriscopeModel", "PeriscopeQuery"]
+                           "PeriscopeModel", "PeriscopeQuery", "PeriscopeRPC", .product(name: "NIOPosix", package: "swift-nio")]
         ),
     ]
 )

@@ -56,4 +56,26 @@ extension PeriscopeClient {
     public func shardMap() async throws(PeriscopeError) -> Periscope_V1_ShardMap {
         try await call(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest())
     }
+
+    public func namespacePlacement(_ namespace: String) async throws(PeriscopeError) -> Periscope_V1_NamespacePlacement {
+        try await call(AdminMethods.getNamespacePlacement, .with { $0.namespace = namespace })
+    }
+
+    /// Membership and placement changes: a single node answers them `unimplemented` until
+    /// replicated regions exist; the calls are here so servers code against one API.
+    public func setNamespacePlacement(_ namespace: String, homeRegion: String) async throws(PeriscopeError) -> Periscope_V1_NamespacePlacement {
+        try await call(AdminMethods.setNamespacePlacement, .with { $0.namespace = namespace; $0.homeRegion = homeRegion }, idempotent: false)
+    }
+
+    public func addNode(id: String, address: String) async throws(PeriscopeError) -> Periscope_V1_ShardMap {
+        try await call(AdminMethods.addNode, .with { $0.nodeID = id; $0.address = address }, idempotent: false).shardMap
+    }
+
+    public func removeNode(id: String) async throws(PeriscopeError) -> Periscope_V1_ShardMap {
+        try await call(AdminMethods.removeNode, .with { $0.nodeID = id }, idempotent: false).shardMap
+    }
+
+    public func transferLeadership(shard: UInt32, to nodeID: String) async throws(PeriscopeError) -> Periscope_V1_TransferLeadershipResponse {
+        try await call(AdminMethods.transferLeadership, .with { $0.shardID = shard; $0.targetNodeID = nodeID }, idempotent: false)
+    }
 }

@@ -50,15 +50,18 @@ extension PeriscopeClient {
     // MARK: Writes (idempotent by version: retried on transient failures)
 
     public func recordStarted(namespace: String, _ execution: Execution) async throws(PeriscopeError) -> WriteResult {
-        Self.result(try await call(VisibilityMethods.recordExecutionStarted, .with { $0.namespace = namespace; $0.execution = execution }))
+        Self.result(try await call(VisibilityMethods.recordExecutionStarted, .with { $0.namespace = namespace; $0.execution = execution },
+                                   route: .execution(namespace: namespace, workflowID: execution.workflowID)))
     }
 
     public func recordClosed(namespace: String, _ execution: Execution) async throws(PeriscopeError) -> WriteResult {
-        Self.result(try await call(VisibilityMethods.recordExecutionClosed, .with { $0.namespace = namespace; $0.execution = execution }))
+        Self.result(try await call(VisibilityMethods.recordExecutionClosed, .with { $0.namespace = namespace; $0.execution = execution },
+                                   route: .execution(namespace: namespace, workflowID: execution.workflowID)))
     }
 
     public func upsert(namespace: String, _ execution: Execution) async throws(PeriscopeError) -> WriteResult {
-        Self.result(try await call(VisibilityMethods.upsertExecution, .with { $0.namespace = namespace; $0.execution = execution }))
+        Self.result(try await call(VisibilityMethods.upsertExecution, .with { $0.namespace = namespace; $0.execution = execution },
+                                   route: .execution(namespace: namespace, workflowID: execution.workflowID)))
     }
 
     public func delete(namespace: String, workflowID: String, runID: String, version: Int64) async throws(PeriscopeError) -> WriteResult {
@@ -67,7 +70,7 @@ extension PeriscopeClient {
             $0.workflowID = workflowID
             $0.runID = runID
             $0.version = version
-        }))
+        }, route: .execution(namespace: namespace, workflowID: workflowID)))
     }
 
     /// Several writes in one call; each has its own outcome (a refused write does not stop

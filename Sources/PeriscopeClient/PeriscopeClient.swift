@@ -11,7 +11,9 @@ public typealias Namespace = Periscope_V1_Namespace
 
 /// The library a workflow engine's server embeds to use Periscope: an async method for
 /// every call of the visibility and admin services, over one HTTP/2 connection per node
-/// shared by all calls (reconnected when it drops), with deadlines, and retries with
+/// shared by all calls (reconnected when it drops); writes go straight to the leader of
+/// their shard (a cached shard map, refreshed when a node answers that it is not the
+/// leader); deadlines, and retries with
 /// jittered exponential backoff where they are safe: writes (idempotent by version) and
 /// reads, never namespace changes, whose retry could not tell its own success from a
 /// conflict.
@@ -27,6 +29,9 @@ public final class PeriscopeClient: Sendable {
         public var callTimeout: Duration = .seconds(10)
         public var retry = RetryPolicy()
         public var tls: HTTP2TLS.Client?
+        /// Send writes to their shard's leader (from the shard map) rather than to the
+        /// node the client was given, which would forward them.
+        public var routesWritesToLeaders = true
         public init() {}
     }
 
@@ -42,38 +47,64 @@ public final class PeriscopeClient: Sendable {
     }
 
     public let configuration: Configuration
-    let connections: NodeConnections
+    let seed: Endpoint
+    let pool: ConnectionPool
+    let routing = LeaderRouting()
 
     /// Connects to a node at `address` (`host:port`); fails if the first connection cannot
     /// be made. Later drops are reconnected on the next call.
     public static func connect(to address: String, configuration: Configuration = Configuration()) async throws -> PeriscopeClient {
         let client = PeriscopeClient(address: try Endpoint(address), configuration: configuration)
-        _ = try await client.connections.client()
+        _ = try await client.pool.client(for: client.seed)
         return client
     }
 
     init(address: Endpoint, configuration: Configuration) {
         self.configuration = configuration
-        connections = NodeConnections(endpoint: address, tls: configuration.tls)
+        seed = address
+        pool = ConnectionPool(tls: configuration.tls)
     }
 
-    public func close() async { await connections.close() }
+    public func close() async { await pool.close() }
 
-    /// One call with the client's deadline; retried on transient failures when `idempotent`.
+    /// One call with the client's deadline, to the node `route` names; retried on
+    /// transient failures when `idempotent`. A "not the leader" answer or an unreachable
+    /// leader drops the cached shard map, so the retry routes by a fresh one.
     func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
-                                 idempotent: Bool = true) async throws(PeriscopeError) -> Response {
+                                 idempotent: Bool = true, route: CallRoute = .anyNode) async throws(PeriscopeError) -> Response {
         let attempts = idempotent ? max(1, configuration.retry.attemptsMax) : 1
         var attempt = 0
         while true {
             do throws(PeriscopeError) {
-                let client = try await connections.client()
+                var target = seed
+                if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
+                    let seedClient = try await pool.client(for: seed)
+                    do {
+                        target = try await routing.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
+                                                          timeout: configuration.callTimeout) ?? seed
+                    } catch {
+                        throw PeriscopeError(error)
+                    }
+                }
+                let client: RPCClient
+                do {
+                    client = try await pool.client(for: target)
+                } catch {
+                    if target != seed { await routing.invalidate() }
+                    throw error
+                }
                 do {
                     return try await client.unary(method, request, timeout: configuration.callTimeout)
                 } catch {
                     // A connection that is down is replaced on the next attempt; an UNAVAILABLE
                     // the server sent (stopping, no leader) leaves the shared connection be.
-                    if !client.connection.isOpen { await connections.discard(client) }
-                    throw PeriscopeError(error)
+                    if !client.connection.isOpen {
+                        await pool.discard(client, for: target)
+                        if target != seed { await routing.invalidate() }
+                    }
+                    let failure = PeriscopeError(error)
+                    if failure.isNotLeader { await routing.invalidate() }
+                    throw failure
                 }
             } catch {
                 attempt += 1
@@ -87,7 +118,7 @@ public final class PeriscopeClient: Sendable {
 }
 
 /// `host:port`.
-struct Endpoint: Sendable, Equatable {
+struct Endpoint: Sendable, Hashable {
     let host: String
     let port: Int
 
@@ -101,46 +132,42 @@ struct Endpoint: Sendable, Equatable {
     }
 }
 
-/// The one connection to a node: made on first use, shared by every call, replaced when it
-/// closes or fails.
-actor NodeConnections {
-    let endpoint: Endpoint
+/// One connection per node: made on first use, shared by every call to that node,
+/// replaced when it closes or fails.
+actor ConnectionPool {
     let tls: HTTP2TLS.Client?
-    private var current: RPCClient?
-    private var connecting: Task<RPCClient, any Error>?
+    private var current: [Endpoint: RPCClient] = [:]
+    private var connecting: [Endpoint: Task<RPCClient, any Error>] = [:]
 
-    init(endpoint: Endpoint, tls: HTTP2TLS.Client?) {
-        self.endpoint = endpoint
-        self.tls = tls
-    }
+    init(tls: HTTP2TLS.Client?) { self.tls = tls }
 
-    func client() async throws(PeriscopeError) -> RPCClient {
-        if let current, current.connection.isOpen { return current }
-        current = nil
+    func client(for endpoint: Endpoint) async throws(PeriscopeError) -> RPCClient {
+        if let client = current[endpoint], client.connection.isOpen { return client }
+        current[endpoint] = nil
         // Callers arriving while a connection is being made share it.
-        let task = connecting ?? Task { [endpoint, tls] in try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls) }
-        connecting = task
+        let task = connecting[endpoint] ?? Task { [tls] in try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls) }
+        connecting[endpoint] = task
         do {
             let client = try await task.value
-            if connecting == task {
-                connecting = nil
-                current = client
+            if connecting[endpoint] == task {
+                connecting[endpoint] = nil
+                current[endpoint] = client
             }
             return client
         } catch {
-            if connecting == task { connecting = nil }
+            if connecting[endpoint] == task { connecting[endpoint] = nil }
             throw PeriscopeError(code: .unavailable, message: "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
         }
     }
 
-    func discard(_ client: RPCClient) {
-        if current === client { current = nil }
+    func discard(_ client: RPCClient, for endpoint: Endpoint) {
+        if current[endpoint] === client { current[endpoint] = nil }
         Task { await client.close() }
     }
 
     func close() async {
-        let client = current
-        current = nil
-        await client?.close()
+        let clients = current.values
+        current = [:]
+        for client in clients { await client.close() }
     }
 }

@@ -204,8 +204,10 @@ import Testing
         #expect(status.shardCount == 2 && status.nodes.map(\.address) == [node.address] && status.unavailableShards.isEmpty, "\(status)")
         let map = try await client.shardMap()
         #expect(map.shards.count == 2 && map.shards.allSatisfy { $0.leaderNodeID == "1" })
-        let unimplemented = await refusal { _ = try await client.call(AdminMethods.addNode, .with { $0.nodeID = "2" }) }
+        let unimplemented = await refusal { _ = try await client.addNode(id: "2", address: "127.0.0.2:7280") }
         #expect(unimplemented?.code == .unimplemented)
+        let placement = try await client.namespacePlacement("default")
+        #expect(placement.homeRegion == "local" && placement.replicaRegions == ["local"])
         await client.close()
         #expect(try await node.terminate() == 0)
     }

@@ -1,3 +1,4 @@
+import PeriscopeAPI
 import PeriscopeModel
 import PeriscopeShard
 
