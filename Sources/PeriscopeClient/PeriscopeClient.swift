@@ -110,8 +110,7 @@ public final class PeriscopeClient: Sendable {
                 attempt += 1
                 guard error.isTransient, attempt < attempts else { throw error }
                 let ceiling = min(configuration.retry.maxBackoff, configuration.retry.initialBackoff * (1 << min(attempt, 20)))
-                let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-                try? await Task.sleep(for: .nanoseconds(Int64.random(in: 0...max(0, nanoseconds))))
+                try? await Task.sleep(for: ceiling * Double.random(in: 0...1))
             }
         }
     }

@@ -174,6 +174,10 @@ import Testing
         #expect(noStatus?.code == .invalidArgument && noStatus?.message.contains("status") == true)
         let malformed = await refusal { _ = try await client.list(namespace: "default", query: "WorkflowType = ") }
         #expect(malformed?.code == .invalidArgument && malformed?.message.contains("invalid query") == true)
+        let longID = await refusal { _ = try await client.createNamespace("long-id", id: String(repeating: "i", count: 300)) }
+        #expect(longID?.code == .invalidArgument && longID?.message.contains("namespace id of 300 bytes") == true, "\(String(describing: longID))")
+        let badName = await refusal { _ = try await client.createNamespace("-dash") }
+        #expect(badName?.code == .invalidArgument && badName?.message.contains("must start with a letter or digit") == true)
         let unknownInQuery = await refusal { _ = try await client.list(namespace: "default", query: "Color = 'red'") }
         #expect(unknownInQuery?.message.contains("'Color' is not a valid search attribute") == true)
 

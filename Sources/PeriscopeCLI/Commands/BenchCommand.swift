@@ -96,8 +96,8 @@ struct BenchCommand: AsyncParsableCommand {
         let elapsed = (ContinuousClock.now - started).seconds
         let sorted = latencies.sorted()
         let lagSorted = lags.sorted()
-        return Step(rate: Double(sorted.count) / elapsed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99),
-                    max: sorted.last ?? 0, lagP50: percentile(lagSorted, 0.5), lagP99: percentile(lagSorted, 0.99))
+        return Step(rate: Double(sorted.count) / elapsed, p50: percentile(sorted, 0.5, empty: 0), p99: percentile(sorted, 0.99, empty: 0),
+                    max: sorted.last ?? 0, lagP50: percentile(lagSorted, 0.5, empty: 0), lagP99: percentile(lagSorted, 0.99, empty: 0))
     }
 
     private func queryMix(client: PeriscopeClient) async throws {
@@ -126,7 +126,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             times.sort()
             print(name.padding(toLength: 58, withPad: " ", startingAt: 0)
-                + String(format: " %10.2f %10.2f %8d", percentile(times, 0.5), percentile(times, 0.99), rows))
+                + String(format: " %10.2f %10.2f %8d", percentile(times, 0.5, empty: 0), percentile(times, 0.99, empty: 0), rows))
         }
     }
 
@@ -143,7 +143,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
-func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
+/// The value below which `fraction` of `sorted` lies (nearest rank); `empty` for no values.
+func percentile<Value>(_ sorted: [Value], _ fraction: Double, empty: Value) -> Value {
+    guard !sorted.isEmpty else { return empty }
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }

@@ -3,6 +3,7 @@ import Foundation
 import PeriscopeAPI
 import PeriscopeClient
 import PeriscopeModel
+import PeriscopeNode
 import SwiftProtobuf
 
 /// Options shared by list and count.
@@ -73,9 +74,7 @@ struct QueryListCommand: AsyncParsableCommand {
     }
 
     private func row(_ execution: Execution) -> [String] {
-        func time(_ stamp: Google_Protobuf_Timestamp) -> String {
-            Timestamp(nanosecondsSinceEpoch: stamp.seconds * 1_000_000_000 + Int64(stamp.nanos)).rfc3339
-        }
+        func time(_ stamp: Google_Protobuf_Timestamp) -> String { rfc3339(stamp) }
         let status = PeriscopeModel.ExecutionStatus(rawValue: Int32(execution.status.rawValue))?.name ?? "\(execution.status.rawValue)"
         return [execution.workflowID, execution.runID, execution.workflowType, status, time(execution.startTime),
                 execution.hasCloseTime ? time(execution.closeTime) : ""]
@@ -137,7 +136,7 @@ private func display(_ value: Periscope_V1_SearchAttributeValue) -> String {
     case .int(let number)?: String(number)
     case .double(let number)?: String(number)
     case .bool(let flag)?: String(flag)
-    case .datetime(let time)?: Timestamp(nanosecondsSinceEpoch: time.seconds * 1_000_000_000 + Int64(time.nanos)).rfc3339
+    case .datetime(let time)?: rfc3339(time)
     case .keywordList(let list)?: list.values.joined(separator: ",")
     case nil: "(none)"
     }
@@ -152,4 +151,9 @@ private func jsonValue(_ value: Periscope_V1_SearchAttributeValue) -> String {
         let text = display(value).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(text)\""
     }
+}
+
+/// A wire time as RFC 3339 (as the server's conversion reads it; one past what it stores is shown raw).
+func rfc3339(_ stamp: Google_Protobuf_Timestamp) -> String {
+    (try? WireConversions.timestamp(stamp, field: "time"))?.rfc3339 ?? "\(stamp.seconds)s"
 }

@@ -89,7 +89,7 @@ struct ShardBenchCommand: ParsableCommand {
         print(String(format: "ingest: %d executions, %d entries in %.1f s: %.0f executions/s, %.0f entries/s applied",
                      executions, entries, applySeconds, Double(executions) / applySeconds, Double(entries) / applySeconds))
         print(String(format: "index lag while ingesting (%d samples): p50 %.0f ms, p99 %.0f ms, max %.0f ms; caught up %.1f s after the last apply",
-                     lagSamples.count, millis(percentile(lagSamples, 0.5)), millis(percentile(lagSamples, 0.99)),
+                     lagSamples.count, millis(percentile(lagSamples, 0.5, empty: .zero)), millis(percentile(lagSamples, 0.99, empty: .zero)),
                      millis(lagSamples.last ?? .zero), (indexDone - applyDone).seconds))
         let sizes = try directorySize(root)
         print(String(format: "on disk: %.0f MiB (RocksDB, before compaction settles)", Double(sizes) / 1_048_576))
@@ -151,13 +151,8 @@ struct ShardBenchCommand: ParsableCommand {
     private func report(_ name: String, _ latencies: [Duration], rows: Int, explain: String) {
         let keys = explain.split(separator: "\n").last { $0.hasPrefix("read: ") }.map { String($0.dropFirst(6)) } ?? "-"
         let path = explain.split(separator: "\n").first.map(String.init) ?? ""
-        let numbers = String(format: "%7.2f  %7.2f  %7d  ", millis(percentile(latencies, 0.5)), millis(percentile(latencies, 0.99)), rows)
+        let numbers = String(format: "%7.2f  %7.2f  %7d  ", millis(percentile(latencies, 0.5, empty: .zero)), millis(percentile(latencies, 0.99, empty: .zero)), rows)
         print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + numbers + keys.padding(toLength: 12, withPad: " ", startingAt: 0) + path)
-    }
-
-    private func percentile(_ sorted: [Duration], _ fraction: Double) -> Duration {
-        guard !sorted.isEmpty else { return .zero }
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
     }
 
     private func millis(_ duration: Duration) -> Double { duration.seconds * 1_000 }

@@ -3,6 +3,7 @@ import Foundation
 import PeriscopeAPI
 import PeriscopeClient
 import PeriscopeModel
+import PeriscopeNode
 import SwiftProtobuf
 
 struct WriteCommand: AsyncParsableCommand {
@@ -27,7 +28,7 @@ struct WriteCommand: AsyncParsableCommand {
         var attributes: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
-        var defaultVersion: Int64 { version ?? Int64(Date().timeIntervalSince1970 * 1e9) }
+        var defaultVersion: Int64 { version ?? nowAsVersion() }
     }
 
     struct Start: AsyncParsableCommand {
@@ -66,8 +67,9 @@ struct WriteCommand: AsyncParsableCommand {
                     record.status = closed
                     let close = try closeTime.map { try parseTime($0, option: "--close-time") } ?? Google_Protobuf_Timestamp(date: Date())
                     record.closeTime = close
-                    let nanos = (close.seconds - record.startTime.seconds) * 1_000_000_000 + Int64(close.nanos - record.startTime.nanos)
-                    record.executionDuration = .with { $0.seconds = max(0, nanos) / 1_000_000_000; $0.nanos = Int32(max(0, nanos) % 1_000_000_000) }
+                    let nanos = try WireConversions.timestamp(close, field: "close_time").nanosecondsSinceEpoch
+                        - WireConversions.timestamp(record.startTime, field: "start_time").nanosecondsSinceEpoch
+                    record.executionDuration = WireConversions.wireDuration(nanoseconds: max(0, nanos))
                     report(try await client.recordClosed(namespace: execution.namespace, record), json: execution.json)
                 }
             }
@@ -105,7 +107,7 @@ struct WriteCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let result = try await client.withClient {
                     try await $0.delete(namespace: namespace, workflowID: workflowId, runID: runId,
-                                        version: version ?? Int64(Date().timeIntervalSince1970 * 1e9))
+                                        version: version ?? nowAsVersion())
                 }
                 report(result, json: json)
             }
@@ -147,6 +149,9 @@ extension WriteCommand.ExecutionOptions {
     }
 }
 
+/// The default version of a write: now, in nanoseconds (later writes win).
+func nowAsVersion() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+
 func attributeValue(_ text: String, type: IndexedValueType, name: String) throws -> Periscope_V1_SearchAttributeValue {
     func bad(_ what: String) -> ArgumentParser.ValidationError { ArgumentParser.ValidationError("--attr \(name)=\(text): not \(what)") }
     switch type {
@@ -176,8 +181,7 @@ func parseTime(_ text: String, option: String) throws -> Google_Protobuf_Timesta
     } catch {
         throw ArgumentParser.ValidationError("\(option) '\(text)' is not an RFC 3339 time like 2026-11-25T10:00:00Z: \(error)")
     }
-    let (seconds, nanos) = time.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000_000)
-    return .with { $0.seconds = nanos < 0 ? seconds - 1 : seconds; $0.nanos = Int32(nanos < 0 ? nanos + 1_000_000_000 : nanos) }
+    return WireConversions.wire(time)
 }
 
 private func report(_ result: WriteResult, json: Bool) {

@@ -151,7 +151,6 @@ public struct VisibilityService: Sendable {
         }
         var outcomes = [Periscope_V1_WriteOutcome](repeating: Periscope_V1_WriteOutcome(), count: request.writes.count)
         var commands: [ShardCommand] = []
-        var keys: [ExecutionKey] = []
         var positions: [Int] = []
         for (position, write) in request.writes.enumerated() {
             do {
@@ -169,7 +168,6 @@ public struct VisibilityService: Sendable {
                     throw WireConversions.invalid("write \(position) sets none of started, closed, upsert, delete")
                 }
                 commands.append(command)
-                keys.append(Self.key(of: command))
                 positions.append(position)
             } catch {
                 let status = StatusMapping.status(for: error)
@@ -178,7 +176,7 @@ public struct VisibilityService: Sendable {
         }
         var token: [UInt8] = []
         if !commands.isEmpty {
-            let written = await node.write(commands, keys: keys)
+            let written = await node.write(commands)
             token = written.token
             for (position, result) in zip(positions, written.outcomes) {
                 switch result {
@@ -194,14 +192,6 @@ public struct VisibilityService: Sendable {
         return .with {
             $0.outcomes = outcomes
             $0.consistencyToken = Data(token)
-        }
-    }
-
-    private static func key(of command: ShardCommand) -> ExecutionKey {
-        switch command {
-        case .start(let record), .upsert(let record), .close(let record): record.key
-        case .delete(let key, _, _): key
-        case .expire, .batch: preconditionFailure("not a write of one execution")
         }
     }
 

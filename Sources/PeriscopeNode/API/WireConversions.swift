@@ -8,12 +8,13 @@ import SwiftProtobuf
 /// The API's messages to the model and back. What the wire allows but the model cannot
 /// hold (a status number nobody defined, a time past year 2262, an attribute without a
 /// value) is refused with INVALID_ARGUMENT naming the field.
-enum WireConversions {
+/// `package`: the CLI converts times with it too.
+package enum WireConversions {
     static func invalid(_ message: String) -> RPCStatus { RPCStatus(.invalidArgument, message) }
 
     // MARK: Time
 
-    static func timestamp(_ wire: Google_Protobuf_Timestamp, field: String) throws(RPCStatus) -> Timestamp {
+    package static func timestamp(_ wire: Google_Protobuf_Timestamp, field: String) throws(RPCStatus) -> Timestamp {
         guard (0..<1_000_000_000).contains(wire.nanos) else { throw invalid("\(field): nanos \(wire.nanos) is outside 0...999999999") }
         let (scaled, overflow) = wire.seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let (total, overflow2) = scaled.addingReportingOverflow(Int64(wire.nanos))
@@ -21,7 +22,7 @@ enum WireConversions {
         return Timestamp(nanosecondsSinceEpoch: total)
     }
 
-    static func wire(_ time: Timestamp) -> Google_Protobuf_Timestamp {
+    package static func wire(_ time: Timestamp) -> Google_Protobuf_Timestamp {
         let (seconds, nanos) = time.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000_000)
         return nanos < 0 ? .with { $0.seconds = seconds - 1; $0.nanos = Int32(nanos + 1_000_000_000) }
             : .with { $0.seconds = seconds; $0.nanos = Int32(nanos) }
@@ -34,7 +35,7 @@ enum WireConversions {
         return total
     }
 
-    static func wireDuration(nanoseconds: Int64) -> Google_Protobuf_Duration {
+    package static func wireDuration(nanoseconds: Int64) -> Google_Protobuf_Duration {
         let (seconds, nanos) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
         return .with { $0.seconds = seconds; $0.nanos = Int32(nanos) }
     }

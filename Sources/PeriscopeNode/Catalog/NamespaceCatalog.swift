@@ -49,8 +49,6 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
 
     public func namespace(named name: String) -> NamespaceEntry? { state.withLock { $0.byName[name] } }
 
-    public func namespace(id: String) -> NamespaceEntry? { state.withLock { $0.byName.values.first { $0.id == id } } }
-
     /// Every namespace, by name.
     public var namespaces: [NamespaceEntry] { state.withLock { $0.byName.values.sorted { $0.name < $1.name } } }
 
@@ -87,7 +85,7 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
                 try batch.put(Self.namespacePrefix + Array(name.utf8), Array(try JSONEncoder().encode(byName[name]!)),
                               in: database.defaultColumnFamily)
             }
-            try batch.put(Self.appliedKey, Self.indexBytes(applied), in: database.defaultColumnFamily)
+            try batch.put(Self.appliedKey, bigEndian(applied), in: database.defaultColumnFamily)
             // Not fsync'd, like a shard's apply: the Raft log is, and replays after a crash.
             try database.write(batch, options: .buffered)
             state.applied = applied
@@ -110,15 +108,11 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         }
         switch command {
         case .create(let entry):
-            if let problem = NamespaceName.problem(with: entry.name) { throw CatalogRefusal(.invalidArgument, problem) }
-            guard !entry.id.isEmpty, entry.id.utf8.count <= NamespaceName.bytesMax, entry.homeRegion.utf8.count <= NamespaceName.bytesMax else {
-                throw CatalogRefusal(.invalidArgument, "namespace id and home region must be 1 ... \(NamespaceName.bytesMax) bytes")
-            }
+            try checkNew(entry)
             guard byName[entry.name] == nil else { throw CatalogRefusal(.alreadyExists, "namespace \(entry.name) already exists") }
             guard !byName.values.contains(where: { $0.id == entry.id }) else {
                 throw CatalogRefusal(.alreadyExists, "namespace id \(entry.id) is already used by another namespace")
             }
-            try checkRetention(entry.retentionSeconds)
             var created = entry
             created.customAttributes = [:]
             return try withAttributes(entry.customAttributes, added: true, to: created)
@@ -133,6 +127,18 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
             return try withAttributes(Dictionary(names.map { ($0, 0) }, uniquingKeysWith: { a, _ in a }), added: false,
                                       to: try existing(name))
         }
+    }
+
+    /// What a new namespace must be whatever the catalog holds: a valid name, an id and home
+    /// region of 1 ... 255 bytes, a retention in range. The node checks it before proposing
+    /// (nothing is proposed for bad input); apply checks it again (replicas must agree).
+    static func checkNew(_ entry: NamespaceEntry) throws(CatalogRefusal) {
+        if let problem = NamespaceName.problem(with: entry.name) { throw CatalogRefusal(.invalidArgument, problem) }
+        for (field, value) in [("id", entry.id), ("home_region", entry.homeRegion)]
+        where value.isEmpty || value.utf8.count > NamespaceName.bytesMax {
+            throw CatalogRefusal(.invalidArgument, "namespace \(field) of \(value.utf8.count) bytes is outside 1 ... \(NamespaceName.bytesMax)")
+        }
+        try checkRetention(entry.retentionSeconds)
     }
 
     private static func checkRetention(_ seconds: Int64) throws(CatalogRefusal) {
@@ -173,10 +179,8 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         return changed
     }
 
-    private static func indexBytes(_ index: UInt64) -> [UInt8] { withUnsafeBytes(of: index.bigEndian, Array.init) }
-
     private static func readIndex(_ bytes: [UInt8]) throws -> UInt64 {
         guard bytes.count == 8 else { throw ShardError("applied index of \(bytes.count) bytes") }
-        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        return readBigEndian(bytes[...])
     }
 }

@@ -26,8 +26,6 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         let types = customAttributes.compactMapValues(SearchAttributeType.init(rawValue:))
         return (try? NamespaceSchema(customAttributes: types)) ?? NamespaceSchema()
     }
-
-    public var retention: Duration { .seconds(retentionSeconds) }
 }
 
 /// Namespace names follow Temporal's rule: a letter or digit, then letters, digits, `.`,

@@ -30,8 +30,7 @@ public final class NodeServer: Sendable {
         do {
             try await node.awaitReady()
         } catch {
-            try? await node.shutdownExecutor()
-            try? await Thread.run { try node.close() }
+            try? await node.shutDown()
             throw error
         }
         let health = HealthService()
@@ -61,8 +60,7 @@ public final class NodeServer: Sendable {
                                                configuration: http2, tls: tls, group: eventLoops)
         } catch {
             try? await eventLoops.shutdownGracefully()
-            try? await node.shutdownExecutor()
-            try? await Thread.run { try node.close() }
+            try? await node.shutDown()
             throw ShardError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         node.listeningAddress.withLock { $0 = "\(configuration.host):\(server.localAddress.port ?? configuration.port)" }
@@ -88,8 +86,7 @@ public final class NodeServer: Sendable {
         retention.cancel()
         await retention.value
         await server.shutdown()
-        try await node.shutdownExecutor()
-        try await Thread.run { try self.node.close() }
+        try await node.shutDown()
         try await eventLoops.shutdownGracefully()
     }
 }

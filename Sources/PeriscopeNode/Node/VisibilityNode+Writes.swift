@@ -24,10 +24,14 @@ extension VisibilityNode {
     /// returns each write's outcome in request order with the consistency token covering
     /// them all. A shard whose proposal failed fails its writes with that error; the others
     /// still apply.
-    public func write(_ commands: [ShardCommand], keys: [ExecutionKey]) async -> (outcomes: [Result<ApplyOutcome, any Error>], token: [UInt8]) {
-        precondition(commands.count == keys.count)
+    ///
+    /// - Precondition: every command writes one execution (`executionKey` is not nil).
+    public func write(_ commands: [ShardCommand]) async -> (outcomes: [Result<ApplyOutcome, any Error>], token: [UInt8]) {
         var byShard: [Int: [Int]] = [:]
-        for (position, key) in keys.enumerated() { byShard[shard(of: key), default: []].append(position) }
+        for (position, command) in commands.enumerated() {
+            guard let key = command.executionKey else { preconditionFailure("\(command) is not a write of one execution") }
+            byShard[shard(of: key), default: []].append(position)
+        }
         var outcomes = [Result<ApplyOutcome, any Error>](repeating: .failure(ReplicationError.stopped), count: commands.count)
         var indexes: [Int: UInt64] = [:]
         await withTaskGroup(of: (Int, Result<(index: UInt64, outcomes: [ApplyOutcome]), any Error>).self) { group in

@@ -120,10 +120,8 @@ public final class VisibilityNode: Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
         if let name = configuration.defaultNamespace, catalog.namespace(named: name) == nil {
-            let seconds = configuration.defaultRetention.components.seconds
             do {
-                _ = try await changeCatalog(.create(NamespaceEntry(name: name, id: UUID().uuidString.lowercased(), retentionSeconds: seconds,
-                                                                   homeRegion: identity.region)))
+                _ = try await createNamespace(name: name, id: nil, retention: nil, homeRegion: nil)
                 logger.info("created the default namespace", metadata: ["namespace": "\(name)"])
             } catch let refusal as CatalogRefusal where refusal.code == .alreadyExists {
                 // Another start created it first.
@@ -162,8 +160,12 @@ public final class VisibilityNode: Sendable {
         if let firstError { throw firstError }
     }
 
-    /// Shuts the query executor down (after the servers stopped sending work).
-    public func shutdownExecutor() async throws { try await executor.shutdown() }
+    /// After the servers stopped sending work: lets queued queries finish and stops the
+    /// query executor, then `close()`s on a thread of its own.
+    public func shutDown() async throws {
+        try await executor.shutdown()
+        try await Thread.run { try self.close() }
+    }
 
     // MARK: Catalog
 
@@ -178,24 +180,19 @@ public final class VisibilityNode: Sendable {
     }
 
     public func createNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?) async throws -> NamespaceEntry {
-        for (field, value) in [("id", id ?? ""), ("home_region", homeRegion ?? "")] where value.utf8.count > NamespaceName.bytesMax {
-            throw CatalogRefusal(.invalidArgument, "namespace \(field) of \(value.utf8.count) bytes is longer than \(NamespaceName.bytesMax)")
-        }
-        let seconds = (retention ?? configuration.defaultRetention).components.seconds
-        return try await changeCatalog(.create(NamespaceEntry(
-            name: name, id: (id?.isEmpty ?? true) ? UUID().uuidString.lowercased() : id!, retentionSeconds: seconds,
-            homeRegion: (homeRegion?.isEmpty ?? true) ? identity.region : homeRegion!)))
+        let entry = NamespaceEntry(name: name, id: (id?.isEmpty ?? true) ? UUID().uuidString.lowercased() : id!,
+                                   retentionSeconds: (retention ?? configuration.defaultRetention).components.seconds,
+                                   homeRegion: (homeRegion?.isEmpty ?? true) ? identity.region : homeRegion!)
+        try NamespaceCatalog.checkNew(entry)
+        return try await changeCatalog(.create(entry))
     }
 
     public func setRetention(namespace: String, retention: Duration) async throws -> NamespaceEntry {
         try await changeCatalog(.setRetention(name: namespace, seconds: retention.components.seconds))
     }
 
-    public func addSearchAttributes(namespace: String, _ attributes: [String: SearchAttributeType]) async throws -> NamespaceEntry {
-        try await changeCatalog(.addAttributes(name: namespace, attributes: attributes.mapValues(\.rawValue)))
-    }
-
-    /// A raw type number the caller could not map (an unknown enum value) is refused by the catalog with its number.
+    /// Types are Temporal's numbers (`SearchAttributeType.rawValue`); one the model does not
+    /// know is refused by the catalog, naming the number.
     public func addSearchAttributes(namespace: String, rawTypes: [String: Int]) async throws -> NamespaceEntry {
         try await changeCatalog(.addAttributes(name: namespace, attributes: rawTypes))
     }

@@ -1,4 +1,5 @@
 import Metrics
+import PeriscopeModel
 import Prometheus
 
 /// A node's metrics, through swift-metrics into its own Prometheus registry (not the
@@ -25,7 +26,7 @@ public final class NodeMetrics: Sendable {
     public func recordCall(method: String, kind: String, code: String, duration: Duration) {
         Metrics.Timer(label: "periscope_rpc_duration_seconds", dimensions: [("method", method), ("kind", kind), ("code", code)],
                       factory: factory)
-            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+            .recordSeconds(duration.seconds)
     }
 
     func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> Metrics.Gauge {

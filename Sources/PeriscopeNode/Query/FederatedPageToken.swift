@@ -27,21 +27,24 @@ struct FederatedPageToken: Equatable {
 
     static func fingerprint(of plan: QueryPlan) -> [UInt8] { Array(SHA256.hash(data: Array(plan.description.utf8))) }
 
+    /// `format, namespace, fingerprint, shard count, (state[, shard token])*` in the stored
+    /// formats' primitives (`BinaryWriter`), then HMAC-SHA256 of all of it.
     func sealed(with key: SymmetricKey) -> [UInt8] {
-        var bytes: [UInt8] = [Self.format]
-        Self.appendData(Array(namespaceId.utf8), to: &bytes)
-        Self.appendData(fingerprint, to: &bytes)
-        Self.appendUInt32(UInt32(shards.count), to: &bytes)
+        var writer = BinaryWriter()
+        writer.byte(Self.format)
+        writer.string(namespaceId)
+        writer.data(fingerprint)
+        writer.varint(UInt64(shards.count))
         for state in shards {
             switch state {
-            case .fromStart: bytes.append(0)
-            case .done: bytes.append(1)
+            case .fromStart: writer.byte(0)
+            case .done: writer.byte(1)
             case .after(let token):
-                bytes.append(2)
-                Self.appendData(token, to: &bytes)
+                writer.byte(2)
+                writer.data(token)
             }
         }
-        return bytes + Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key))
+        return writer.bytes + Array(HMAC<SHA256>.authenticationCode(for: writer.bytes, using: key))
     }
 
     /// Checks the signature first, then what the token is for; every refusal says why.
@@ -55,92 +58,67 @@ struct FederatedPageToken: Equatable {
         guard HMAC<SHA256>.isValidAuthenticationCode(Array(token.suffix(macBytes)), authenticating: body, using: key) else {
             throw refuse("its signature does not match: it was altered, forged, or issued by another region")
         }
-        var reader = Reader(bytes: body, offset: 1)
-        guard let namespace = reader.data(), let print = reader.data(), let count = reader.uint32() else {
-            throw refuse("its signed body is malformed")
-        }
-        guard String(decoding: namespace, as: UTF8.self) == namespaceId else {
-            throw refuse("it was issued for another namespace")
-        }
-        guard print == fingerprint else { throw refuse("it was issued for another query; send the same query as the first page") }
-        guard Int(count) == shardCount else { throw refuse("it was issued for a region of \(count) shards; this one has \(shardCount)") }
+        var reader = BinaryReader(body, what: "page token")
+        let namespace: String, print: [UInt8], count: Int
         var shards: [ShardState] = []
-        for _ in 0..<count {
-            switch reader.byte() {
-            case 0?: shards.append(.fromStart)
-            case 1?: shards.append(.done)
-            case 2?:
-                guard let inner = reader.data() else { throw refuse("its signed body is malformed") }
-                shards.append(.after(inner))
-            default: throw refuse("its signed body is malformed")
+        do {
+            _ = try reader.byte()
+            (namespace, print, count) = (try reader.string(), try reader.data(), try reader.count(max: 1 << 16))
+            guard namespace == namespaceId else { throw refuse("it was issued for another namespace") }
+            guard print == fingerprint else { throw refuse("it was issued for another query; send the same query as the first page") }
+            guard count == shardCount else { throw refuse("it was issued for a region of \(count) shards; this one has \(shardCount)") }
+            for _ in 0..<count {
+                switch try reader.byte() {
+                case 0: shards.append(.fromStart)
+                case 1: shards.append(.done)
+                case 2: shards.append(.after(try reader.data()))
+                case let other: throw refuse("unknown shard state \(other)")
+                }
             }
+            try reader.expectEnd()
+        } catch let error as ShardQueryError {
+            throw error
+        } catch {
+            throw refuse("its signed body is malformed: \(error)")
         }
-        guard reader.offset == body.count else { throw refuse("its signed body is malformed") }
         return FederatedPageToken(namespaceId: namespaceId, fingerprint: fingerprint, shards: shards)
-    }
-
-    private static func appendUInt32(_ value: UInt32, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    private static func appendData(_ data: [UInt8], to bytes: inout [UInt8]) {
-        appendUInt32(UInt32(data.count), to: &bytes)
-        bytes.append(contentsOf: data)
-    }
-
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset: Int
-
-        mutating func byte() -> UInt8? {
-            guard offset < bytes.count else { return nil }
-            defer { offset += 1 }
-            return bytes[offset]
-        }
-
-        mutating func uint32() -> UInt32? {
-            guard offset + 4 <= bytes.count else { return nil }
-            defer { offset += 4 }
-            return bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
-        }
-
-        mutating func data() -> [UInt8]? {
-            guard let count = uint32().map(Int.init), offset + count <= bytes.count else { return nil }
-            defer { offset += count }
-            return Array(bytes[offset..<offset + count])
-        }
     }
 }
 
 /// What a write returns for read-your-writes: the applied index of every shard it wrote,
-/// as `format, (shard: UInt32, index: UInt64)*`, big-endian. Not secret: a forged one can
-/// only make its own reader wait, and one naming an index its shard has not committed is
-/// refused.
+/// as `format, (shard: varint, index: fixed 8 bytes)*`. Not secret: a forged one can only
+/// make its own reader wait, and one naming an index its shard has not reached is refused.
 public enum NodeConsistencyToken {
     static let format: UInt8 = 2
 
     public static func make(_ indexes: [Int: UInt64]) -> [UInt8] {
-        var bytes: [UInt8] = [format]
+        var writer = BinaryWriter()
+        writer.byte(format)
         for (shard, index) in indexes.sorted(by: { $0.key < $1.key }) {
-            withUnsafeBytes(of: UInt32(shard).bigEndian) { bytes.append(contentsOf: $0) }
-            withUnsafeBytes(of: index.bigEndian) { bytes.append(contentsOf: $0) }
+            writer.varint(UInt64(shard))
+            writer.fixed(index)
         }
-        return bytes
+        return writer.bytes
     }
 
     static func parse(_ token: [UInt8], shardCount: Int) throws(ShardQueryError) -> [Int: UInt64] {
         func refuse(_ why: String) -> ShardQueryError { ShardQueryError(.invalidArgument, "invalid consistency token: \(why)") }
         guard token.first == format else { throw refuse("it does not start with format \(format); pass the bytes a write returned") }
         // A token naming no shard (a batch none of whose writes was applied) asks for nothing.
-        guard (token.count - 1) % 12 == 0 else { throw refuse("\(token.count) bytes is not 1 + 12 per shard") }
+        var reader = BinaryReader(token, what: "consistency token")
         var indexes: [Int: UInt64] = [:]
-        var offset = 1
-        while offset < token.count {
-            let shard = Int(token[offset..<offset + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-            let index = token[offset + 4..<offset + 12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard shard < shardCount else { throw refuse("it names shard \(shard); this region has \(shardCount)") }
-            indexes[shard] = max(indexes[shard] ?? 0, index)
-            offset += 12
+        do {
+            _ = try reader.byte()
+            while !reader.isAtEnd {
+                let shard = try reader.varint()
+                let index = try reader.fixed()
+                guard shard < UInt64(shardCount) else { throw refuse("it names shard \(shard); this region has \(shardCount)") }
+                indexes[Int(shard)] = max(indexes[Int(shard)] ?? 0, index)
+            }
+        } catch let error as ShardQueryError {
+            throw error
+        } catch {
+            throw refuse("\(error)")
         }
         return indexes
     }

@@ -192,15 +192,9 @@ extension VisibilityNode {
         }
     }
 
-    /// Runs `body` for each shard concurrently on the executor's threads.
+    /// Runs `body` for each shard concurrently on the executor's threads; the first failure
+    /// is thrown once every shard has answered.
     func onShards<T: Sendable>(_ shardIndexes: [Int], _ body: @escaping @Sendable (Int) throws -> T) async throws -> [Int: T] {
-        try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            for shard in shardIndexes {
-                group.addTask { (shard, try await self.executor.run { try body(shard) }) }
-            }
-            var results: [Int: T] = [:]
-            for try await (shard, value) in group { results[shard] = value }
-            return results
-        }
+        try await onShardsSettled(shardIndexes, body).mapValues { try $0.get() }
     }
 }

@@ -50,8 +50,9 @@ enum VersionRule {
 }
 
 extension ShardCommand {
-    /// The execution a single-execution command writes.
-    var executionKey: ExecutionKey? {
+    /// The execution a single-execution command writes (start, upsert, close, delete); nil
+    /// for retention and batches. The node routes writes by it.
+    public var executionKey: ExecutionKey? {
         switch self {
         case .start(let record), .upsert(let record), .close(let record): record.key
         case .delete(let key, _, _): key

@@ -10,27 +10,27 @@ public struct DecodingError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Reads what `BinaryWriter` writes, checking every length against the bytes left.
-struct BinaryReader {
+package struct BinaryReader {
     private let bytes: [UInt8]
     private let what: String
-    private(set) var offset = 0
+    package private(set) var offset = 0
 
-    init(_ bytes: [UInt8], what: String) {
+    package init(_ bytes: [UInt8], what: String) {
         self.bytes = bytes
         self.what = what
     }
 
-    var isAtEnd: Bool { offset == bytes.count }
+    package var isAtEnd: Bool { offset == bytes.count }
 
-    func failure(_ reason: String) -> DecodingError { DecodingError(what: what, offset: offset, reason: reason) }
+    package func failure(_ reason: String) -> DecodingError { DecodingError(what: what, offset: offset, reason: reason) }
 
-    mutating func byte() throws(DecodingError) -> UInt8 {
+    package mutating func byte() throws(DecodingError) -> UInt8 {
         guard offset < bytes.count else { throw failure("unexpected end") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func varint() throws(DecodingError) -> UInt64 {
+    package mutating func varint() throws(DecodingError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -42,12 +42,12 @@ struct BinaryReader {
         }
     }
 
-    mutating func signed() throws(DecodingError) -> Int64 {
+    package mutating func signed() throws(DecodingError) -> Int64 {
         let raw = try varint()
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
 
-    mutating func fixed() throws(DecodingError) -> UInt64 {
+    package mutating func fixed() throws(DecodingError) -> UInt64 {
         guard bytes.count - offset >= 8 else { throw failure("expected 8 bytes, found \(bytes.count - offset)") }
         var value: UInt64 = 0
         for index in offset..<offset + 8 { value = value << 8 | UInt64(bytes[index]) }
@@ -55,13 +55,13 @@ struct BinaryReader {
         return value
     }
 
-    mutating func count(max: Int) throws(DecodingError) -> Int {
+    package mutating func count(max: Int) throws(DecodingError) -> Int {
         let value = try varint()
         guard value <= UInt64(max) else { throw failure("count \(value) exceeds \(max)") }
         return Int(value)
     }
 
-    mutating func data() throws(DecodingError) -> [UInt8] {
+    package mutating func data() throws(DecodingError) -> [UInt8] {
         let declared = try varint()
         guard declared <= UInt64(bytes.count - offset) else {
             throw failure("length \(declared) exceeds the \(bytes.count - offset) bytes left")
@@ -71,7 +71,7 @@ struct BinaryReader {
         return Array(bytes[offset..<offset + length])
     }
 
-    mutating func string() throws(DecodingError) -> String {
+    package mutating func string() throws(DecodingError) -> String {
         let start = offset
         let raw = try data()
         guard let string = String(validating: raw, as: UTF8.self) else {
@@ -80,7 +80,7 @@ struct BinaryReader {
         return string
     }
 
-    func expectEnd() throws(DecodingError) {
+    package func expectEnd() throws(DecodingError) {
         guard isAtEnd else { throw failure("\(bytes.count - offset) unexpected trailing bytes") }
     }
 }

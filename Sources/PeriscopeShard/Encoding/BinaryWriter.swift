@@ -1,13 +1,13 @@
 /// Appends the primitives of Periscope's stored formats: LEB128 varints (zigzag for signed
 /// numbers), length-prefixed bytes and strings, fixed 8-byte big-endian words.
-struct BinaryWriter {
-    private(set) var bytes: [UInt8] = []
+package struct BinaryWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    package mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-    mutating func varint(_ value: UInt64) {
+    package mutating func varint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -16,20 +16,20 @@ struct BinaryWriter {
         bytes.append(UInt8(rest))
     }
 
-    mutating func signed(_ value: Int64) {
+    package mutating func signed(_ value: Int64) {
         varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
-    mutating func fixed(_ value: UInt64) {
+    package mutating func fixed(_ value: UInt64) {
         for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
-    mutating func data(_ value: [UInt8]) {
+    package mutating func data(_ value: [UInt8]) {
         varint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         varint(UInt64(value.utf8.count))
         bytes.append(contentsOf: value.utf8)
     }
