@@ -5,7 +5,7 @@ SWIFT ?= swift
 # `make run` starts the embedded single node; `make run ARGS="query check '...'"` runs another command.
 ARGS ?= node start
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node
+.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node cluster cluster-stop
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -20,6 +20,16 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(SOCKET_TESTS)'
 	$(SWIFT) test --skip-build --skip '$(SOCKET_TESTS)'
+
+# A local region of 3 nodes on 127.0.0.2-4 (TOPOLOGY=cluster/region5.json: 5 nodes on .2-.6),
+# data and logs under cluster/run/; `make cluster-stop` stops it (WIPE=1 deletes the data).
+TOPOLOGY ?= cluster/region3.json
+cluster: setup
+	$(SWIFT) build --product periscope
+	./cluster/start.sh $(TOPOLOGY)
+
+cluster-stop:
+	./cluster/stop.sh $(TOPOLOGY) $(if $(WIPE),--wipe)
 
 build: setup
 	$(SWIFT) build

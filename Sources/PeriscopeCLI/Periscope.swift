@@ -13,7 +13,7 @@ struct Periscope: AsyncParsableCommand {
             regions (clusters) are not built yet; see README.md, "Status".
             """,
         version: PeriscopeVersion.current,
-        subcommands: [NodeCommand.self, NamespaceCommand.self, SearchAttributeCommand.self, WriteCommand.self, QueryCommand.self,
+        subcommands: [NodeCommand.self, ClusterCommand.self, NamespaceCommand.self, SearchAttributeCommand.self, WriteCommand.self, QueryCommand.self,
                       BenchCommand.self, VersionCommand.self, StorageCommand.self, RPCCommand.self, RaftCommand.self,
                       ShardToolCommand.self]
     )

@@ -16,7 +16,7 @@ enum CallRoute: Sendable {
 actor LeaderRouting {
     private struct Table {
         var shardCount: Int
-        var leaders: [Int: Endpoint]
+        var leaders: [Int: RPCEndpoint]
     }
 
     private var table: Table?
@@ -26,7 +26,7 @@ actor LeaderRouting {
 
     /// The leader of the shard holding `workflowID`, or nil when the map names none (the
     /// call then goes to the seed node, which forwards or answers UNAVAILABLE).
-    func leader(namespace: String, workflowID: String, via seed: RPCClient, timeout: Duration) async throws(RPCStatus) -> Endpoint? {
+    func leader(namespace: String, workflowID: String, via seed: RPCClient, timeout: Duration) async throws(RPCStatus) -> RPCEndpoint? {
         let table = try await loadedTable(via: seed, timeout: timeout)
         let namespaceID: String
         if let known = namespaceIDs[namespace] {
@@ -46,9 +46,9 @@ actor LeaderRouting {
         if let table { return table }
         let status = try await seed.unary(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest(), timeout: timeout)
         let map = try await seed.unary(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest(), timeout: timeout)
-        var addresses: [String: Endpoint] = [:]
-        for node in status.nodes { addresses[node.nodeID] = try? Endpoint(node.address) }
-        var leaders: [Int: Endpoint] = [:]
+        var addresses: [String: RPCEndpoint] = [:]
+        for node in status.nodes { addresses[node.nodeID] = try? RPCEndpoint(node.address) }
+        var leaders: [Int: RPCEndpoint] = [:]
         for shard in map.shards {
             if let address = addresses[shard.leaderNodeID] { leaders[Int(shard.shardID)] = address }
         }

@@ -78,4 +78,9 @@ extension PeriscopeClient {
     public func transferLeadership(shard: UInt32, to nodeID: String) async throws(PeriscopeError) -> Periscope_V1_TransferLeadershipResponse {
         try await call(AdminMethods.transferLeadership, .with { $0.shardID = shard; $0.targetNodeID = nodeID }, idempotent: false)
     }
+
+    /// The digest of each shard replica on the node this client is connected to.
+    public func replicaDigests() async throws(PeriscopeError) -> Periscope_V1_ReplicaDigests {
+        try await call(AdminMethods.getReplicaDigests, Periscope_V1_GetReplicaDigestsRequest())
+    }
 }

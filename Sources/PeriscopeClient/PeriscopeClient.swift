@@ -47,22 +47,22 @@ public final class PeriscopeClient: Sendable {
     }
 
     public let configuration: Configuration
-    let seed: Endpoint
-    let pool: ConnectionPool
+    let seed: RPCEndpoint
+    let pool: RPCConnectionPool
     let routing = LeaderRouting()
 
     /// Connects to a node at `address` (`host:port`); fails if the first connection cannot
     /// be made. Later drops are reconnected on the next call.
     public static func connect(to address: String, configuration: Configuration = Configuration()) async throws -> PeriscopeClient {
-        let client = PeriscopeClient(address: try Endpoint(address), configuration: configuration)
-        _ = try await client.pool.client(for: client.seed)
+        let client = PeriscopeClient(address: try endpoint(address), configuration: configuration)
+        do { _ = try await client.pool.client(for: client.seed) } catch { throw PeriscopeError(error) }
         return client
     }
 
-    init(address: Endpoint, configuration: Configuration) {
+    init(address: RPCEndpoint, configuration: Configuration) {
         self.configuration = configuration
         seed = address
-        pool = ConnectionPool(tls: configuration.tls)
+        pool = RPCConnectionPool(tls: configuration.tls)
     }
 
     public func close() async { await pool.close() }
@@ -78,7 +78,8 @@ public final class PeriscopeClient: Sendable {
             do throws(PeriscopeError) {
                 var target = seed
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
-                    let seedClient = try await pool.client(for: seed)
+                    let seedClient: RPCClient
+                    do { seedClient = try await pool.client(for: seed) } catch { throw PeriscopeError(error) }
                     do {
                         target = try await routing.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
                                                           timeout: configuration.callTimeout) ?? seed
@@ -91,7 +92,7 @@ public final class PeriscopeClient: Sendable {
                     client = try await pool.client(for: target)
                 } catch {
                     if target != seed { await routing.invalidate() }
-                    throw error
+                    throw PeriscopeError(error)
                 }
                 do {
                     return try await client.unary(method, request, timeout: configuration.callTimeout)
@@ -117,56 +118,7 @@ public final class PeriscopeClient: Sendable {
 }
 
 /// `host:port`.
-struct Endpoint: Sendable, Hashable {
-    let host: String
-    let port: Int
 
-    init(_ address: String) throws(PeriscopeError) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65_535).contains(port), colon != address.startIndex else {
-            throw PeriscopeError(code: .invalidArgument, message: "address '\(address)' is not host:port")
-        }
-        host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        self.port = port
-    }
-}
-
-/// One connection per node: made on first use, shared by every call to that node,
-/// replaced when it closes or fails.
-actor ConnectionPool {
-    let tls: HTTP2TLS.Client?
-    private var current: [Endpoint: RPCClient] = [:]
-    private var connecting: [Endpoint: Task<RPCClient, any Error>] = [:]
-
-    init(tls: HTTP2TLS.Client?) { self.tls = tls }
-
-    func client(for endpoint: Endpoint) async throws(PeriscopeError) -> RPCClient {
-        if let client = current[endpoint], client.connection.isOpen { return client }
-        current[endpoint] = nil
-        // Callers arriving while a connection is being made share it.
-        let task = connecting[endpoint] ?? Task { [tls] in try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls) }
-        connecting[endpoint] = task
-        do {
-            let client = try await task.value
-            if connecting[endpoint] == task {
-                connecting[endpoint] = nil
-                current[endpoint] = client
-            }
-            return client
-        } catch {
-            if connecting[endpoint] == task { connecting[endpoint] = nil }
-            throw PeriscopeError(code: .unavailable, message: "cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
-        }
-    }
-
-    func discard(_ client: RPCClient, for endpoint: Endpoint) {
-        if current[endpoint] === client { current[endpoint] = nil }
-        Task { await client.close() }
-    }
-
-    func close() async {
-        let clients = current.values
-        current = [:]
-        for client in clients { await client.close() }
-    }
+func endpoint(_ address: String) throws(PeriscopeError) -> RPCEndpoint {
+    do { return try RPCEndpoint(address) } catch { throw PeriscopeError(error) }
 }

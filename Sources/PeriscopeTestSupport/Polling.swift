@@ -8,3 +8,13 @@ public func waitUntil(_ condition: @autoclosure () -> Bool, timeout: Duration = 
     }
     return condition()
 }
+
+/// Polls an asynchronous `condition` every `interval` until it holds or `timeout` passes.
+public func waitUntil(timeout: Duration, interval: Duration = .milliseconds(50), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return await condition()
+}

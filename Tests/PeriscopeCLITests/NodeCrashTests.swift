@@ -8,9 +8,11 @@ import Testing
 /// Acknowledged means durable: a node killed with SIGKILL mid-load, or stopped with SIGTERM,
 /// has every acknowledged write after a restart, and indexed.
 @Suite(.serialized) struct NodeCrashTests {
-    /// Writers record until they fail (the node went away); returns the acknowledged ids.
-    static func load(_ client: PeriscopeClient, writers: Int, prefix: String, acknowledgedSoFar: AckCounter,
-                     stop: @escaping @Sendable () -> Bool) async -> [String] {
+    /// Writers record until `stop`, or until they fail (the node went away) unless
+    /// `throughFailures` (then a failed write is not acknowledged and the next is tried);
+    /// returns the acknowledged ids.
+    static func load(_ client: PeriscopeClient, writers: Int, prefix: String, type: String = "crash", acknowledgedSoFar: AckCounter,
+                     throughFailures: Bool = false, stop: @escaping @Sendable () -> Bool) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for writer in 0..<writers {
                 group.addTask {
@@ -19,7 +21,7 @@ import Testing
                     while !stop() {
                         let id = "\(prefix)-\(writer)-\(number)"
                         let execution = Execution.with {
-                            $0.workflowID = id; $0.runID = "r"; $0.workflowType = "crash"; $0.taskQueue = "q"; $0.status = .running
+                            $0.workflowID = id; $0.runID = "r"; $0.workflowType = type; $0.taskQueue = "q"; $0.status = .running
                             $0.startTime = .with { $0.seconds = 1_790_000_000 + Int64(number) }
                         }
                         do {
@@ -27,7 +29,8 @@ import Testing
                             acknowledged.append(id)
                             acknowledgedSoFar.value.add(1, ordering: .relaxed)
                         } catch {
-                            break
+                            guard throughFailures else { break }
+                            try? await Task.sleep(for: .milliseconds(20))
                         }
                         number += 1
                     }

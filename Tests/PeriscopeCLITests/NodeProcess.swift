@@ -3,30 +3,33 @@ import Testing
 
 /// A `periscope node start` child process on a free loopback port, with its output in
 /// files under its data directory's parent.
-final class NodeProcess {
+final class NodeProcess: @unchecked Sendable {
+    // @unchecked: immutable after start; Process is safe to signal and query from any thread.
     let process: Process
     let directory: String
+    let host: String
     let port: Int
-    var address: String { "127.0.0.1:\(port)" }
+    var address: String { "\(host):\(port)" }
 
     /// Starts a node on `data` and waits until it prints where it listens.
-    static func start(data: String, extra: [String] = [], timeout: Duration = .seconds(30)) async throws -> NodeProcess {
+    static func start(data: String, host: String = "127.0.0.1", port: Int = 0, extra: [String] = [],
+                      timeout: Duration = .seconds(30)) async throws -> NodeProcess {
         let directory = (data as NSString).deletingLastPathComponent
         let stdoutPath = directory + "/node-\(UUID().uuidString.prefix(8)).out"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.binary)
-        process.arguments = ["node", "start", "--data", data, "--port", "0", "--log-level", "warning"] + extra
+        process.arguments = ["node", "start", "--data", data, "--host", host, "--port", "\(port)", "--log-level", "warning"] + extra
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath + ".err").creatingFile())
         try process.run()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
+            if let range = text.range(of: "listening on http://\(host):") {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
                 if let port = Int(digits), text[range.upperBound...].dropFirst(digits.count).first == " " {
-                    return NodeProcess(process: process, directory: directory, port: port)
+                    return NodeProcess(process: process, directory: directory, host: host, port: port)
                 }
             }
             guard process.isRunning else {
@@ -39,10 +42,18 @@ final class NodeProcess {
         throw NodeProcessError("the node did not say where it listens within \(timeout)")
     }
 
-    private init(process: Process, directory: String, port: Int) {
+    private init(process: Process, directory: String, host: String, port: Int) {
         self.process = process
         self.directory = directory
+        self.host = host
         self.port = port
+    }
+
+    /// What the node wrote to stderr so far (its log).
+    var log: String {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.filter { $0.hasSuffix(".out.err") }.compactMap { try? String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
+            .joined(separator: "\n")
     }
 
     func killMinusNine() {

@@ -41,11 +41,9 @@ public nonisolated enum Periscope_V1_RaftMessageType: SwiftProtobuf.Enum, Swift.
   case heartbeat // = 7
   case heartbeatResponse // = 8
   case snapshot // = 9
-  case snapshotStatus // = 10
   case timeoutNow // = 11
   case readIndex // = 12
   case readIndexResponse // = 13
-  case proposalForward // = 14
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -64,11 +62,9 @@ public nonisolated enum Periscope_V1_RaftMessageType: SwiftProtobuf.Enum, Swift.
     case 7: self = .heartbeat
     case 8: self = .heartbeatResponse
     case 9: self = .snapshot
-    case 10: self = .snapshotStatus
     case 11: self = .timeoutNow
     case 12: self = .readIndex
     case 13: self = .readIndexResponse
-    case 14: self = .proposalForward
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -85,11 +81,9 @@ public nonisolated enum Periscope_V1_RaftMessageType: SwiftProtobuf.Enum, Swift.
     case .heartbeat: return 7
     case .heartbeatResponse: return 8
     case .snapshot: return 9
-    case .snapshotStatus: return 10
     case .timeoutNow: return 11
     case .readIndex: return 12
     case .readIndexResponse: return 13
-    case .proposalForward: return 14
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -106,11 +100,9 @@ public nonisolated enum Periscope_V1_RaftMessageType: SwiftProtobuf.Enum, Swift.
     .heartbeat,
     .heartbeatResponse,
     .snapshot,
-    .snapshotStatus,
     .timeoutNow,
     .readIndex,
     .readIndexResponse,
-    .proposalForward,
   ]
 
 }
@@ -118,11 +110,10 @@ public nonisolated enum Periscope_V1_RaftMessageType: SwiftProtobuf.Enum, Swift.
 public nonisolated enum Periscope_V1_EntryType: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
+
+  /// A command for the group's state machine (empty: a new leader's first entry).
   case normal // = 1
   case confChange // = 2
-
-  /// Appended by a new leader to commit entries of earlier terms.
-  case empty // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -134,7 +125,6 @@ public nonisolated enum Periscope_V1_EntryType: SwiftProtobuf.Enum, Swift.CaseIt
     case 0: self = .unspecified
     case 1: self = .normal
     case 2: self = .confChange
-    case 3: self = .empty
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -144,7 +134,6 @@ public nonisolated enum Periscope_V1_EntryType: SwiftProtobuf.Enum, Swift.CaseIt
     case .unspecified: return 0
     case .normal: return 1
     case .confChange: return 2
-    case .empty: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -154,7 +143,6 @@ public nonisolated enum Periscope_V1_EntryType: SwiftProtobuf.Enum, Swift.CaseIt
     .unspecified,
     .normal,
     .confChange,
-    .empty,
   ]
 
 }
@@ -185,13 +173,6 @@ public nonisolated struct Periscope_V1_ConfState: Sendable {
   public var voters: [UInt64] = []
 
   public var learners: [UInt64] = []
-
-  /// During a joint configuration: the outgoing voters.
-  public var votersOutgoing: [UInt64] = []
-
-  public var learnersNext: [UInt64] = []
-
-  public var autoLeave: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -293,10 +274,16 @@ public nonisolated struct Periscope_V1_RaftMessage: @unchecked Sendable {
   /// Clears the value of `snapshot`. Subsequent reads from it will return its default value.
   public mutating func clearSnapshot() {_uniqueStorage()._snapshot = nil}
 
-  /// ReadIndex request context, election context (transfer), opaque otherwise.
-  public var context: Data {
+  /// ReadIndex request id, 1 on a vote forced by a leadership transfer.
+  public var context: UInt64 {
     get {_storage._context}
     set {_uniqueStorage()._context = newValue}
+  }
+
+  /// On a heartbeat and its response: the leader's tick count when it was sent (its lease).
+  public var leaderTick: UInt64 {
+    get {_storage._leaderTick}
+    set {_uniqueStorage()._leaderTick = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -311,9 +298,10 @@ public nonisolated struct Periscope_V1_RaftMessageBatch: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var fromNode: String = String()
+  /// Node ids, checked by the receiver: a batch meant for another node (a stale address) is refused.
+  public var fromNode: UInt64 = 0
 
-  public var toNode: String = String()
+  public var toNode: UInt64 = 0
 
   /// Increases by one per batch on a stream.
   public var sequence: UInt64 = 0
@@ -344,7 +332,7 @@ public nonisolated struct Periscope_V1_SnapshotChunk: Sendable {
 
   public var groupID: UInt64 = 0
 
-  public var fromNode: String = String()
+  public var fromNode: UInt64 = 0
 
   /// Present in the first chunk.
   public var metadata: Periscope_V1_SnapshotMetadata {
@@ -392,16 +380,128 @@ public nonisolated struct Periscope_V1_SnapshotResult: Sendable {
   public init() {}
 }
 
+public nonisolated struct Periscope_V1_InjectPartitionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var isolatedFrom: [UInt64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_InjectPartitionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var isolatedFrom: [UInt64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_RegionMember: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodeID: UInt64 = 0
+
+  /// host:port of the node's HTTP/2 listener.
+  public var address: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_BootstrapRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clusterID: String = String()
+
+  public var region: String = String()
+
+  public var shardCount: UInt32 = 0
+
+  public var replicationFactor: UInt32 = 0
+
+  /// The region's secret (32 bytes): page tokens signed by one node are checked by every other.
+  public var pageTokenKey: Data = Data()
+
+  public var members: [Periscope_V1_RegionMember] = []
+
+  /// The node this request is for; a node started with another id refuses it.
+  public var nodeID: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_BootstrapResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// False when the node already belonged to this region (a repeated init).
+  public var created: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_ForwardProposalRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: UInt64 = 0
+
+  public var data: Data = Data()
+
+  /// The node the request came from (for logs), and how many times it was forwarded.
+  public var fromNode: UInt64 = 0
+
+  public var hops: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_ForwardProposalResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var index: UInt64 = 0
+
+  /// The group's state machine's answer, in that machine's own encoding.
+  public var outcome: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "periscope.v1"
 
 nonisolated extension Periscope_V1_RaftMessageType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RAFT_MESSAGE_TYPE_UNSPECIFIED\0\u{1}RAFT_MESSAGE_TYPE_APPEND\0\u{1}RAFT_MESSAGE_TYPE_APPEND_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_VOTE\0\u{1}RAFT_MESSAGE_TYPE_VOTE_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_PRE_VOTE\0\u{1}RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_HEARTBEAT\0\u{1}RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_SNAPSHOT\0\u{1}RAFT_MESSAGE_TYPE_SNAPSHOT_STATUS\0\u{1}RAFT_MESSAGE_TYPE_TIMEOUT_NOW\0\u{1}RAFT_MESSAGE_TYPE_READ_INDEX\0\u{1}RAFT_MESSAGE_TYPE_READ_INDEX_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_PROPOSAL_FORWARD\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RAFT_MESSAGE_TYPE_UNSPECIFIED\0\u{1}RAFT_MESSAGE_TYPE_APPEND\0\u{1}RAFT_MESSAGE_TYPE_APPEND_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_VOTE\0\u{1}RAFT_MESSAGE_TYPE_VOTE_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_PRE_VOTE\0\u{1}RAFT_MESSAGE_TYPE_PRE_VOTE_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_HEARTBEAT\0\u{1}RAFT_MESSAGE_TYPE_HEARTBEAT_RESPONSE\0\u{1}RAFT_MESSAGE_TYPE_SNAPSHOT\0\u{2}\u{2}RAFT_MESSAGE_TYPE_TIMEOUT_NOW\0\u{1}RAFT_MESSAGE_TYPE_READ_INDEX\0\u{1}RAFT_MESSAGE_TYPE_READ_INDEX_RESPONSE\0")
 }
 
 nonisolated extension Periscope_V1_EntryType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_TYPE_UNSPECIFIED\0\u{1}ENTRY_TYPE_NORMAL\0\u{1}ENTRY_TYPE_CONF_CHANGE\0\u{1}ENTRY_TYPE_EMPTY\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_TYPE_UNSPECIFIED\0\u{1}ENTRY_TYPE_NORMAL\0\u{1}ENTRY_TYPE_CONF_CHANGE\0")
 }
 
 nonisolated extension Periscope_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -451,7 +551,7 @@ nonisolated extension Periscope_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Periscope_V1_ConfState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConfState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}voters\0\u{1}learners\0\u{3}voters_outgoing\0\u{3}learners_next\0\u{3}auto_leave\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}voters\0\u{1}learners\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -461,9 +561,6 @@ nonisolated extension Periscope_V1_ConfState: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.voters) }()
       case 2: try { try decoder.decodeRepeatedUInt64Field(value: &self.learners) }()
-      case 3: try { try decoder.decodeRepeatedUInt64Field(value: &self.votersOutgoing) }()
-      case 4: try { try decoder.decodeRepeatedUInt64Field(value: &self.learnersNext) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.autoLeave) }()
       default: break
       }
     }
@@ -476,24 +573,12 @@ nonisolated extension Periscope_V1_ConfState: SwiftProtobuf.Message, SwiftProtob
     if !self.learners.isEmpty {
       try visitor.visitPackedUInt64Field(value: self.learners, fieldNumber: 2)
     }
-    if !self.votersOutgoing.isEmpty {
-      try visitor.visitPackedUInt64Field(value: self.votersOutgoing, fieldNumber: 3)
-    }
-    if !self.learnersNext.isEmpty {
-      try visitor.visitPackedUInt64Field(value: self.learnersNext, fieldNumber: 4)
-    }
-    if self.autoLeave != false {
-      try visitor.visitSingularBoolField(value: self.autoLeave, fieldNumber: 5)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_ConfState, rhs: Periscope_V1_ConfState) -> Bool {
     if lhs.voters != rhs.voters {return false}
     if lhs.learners != rhs.learners {return false}
-    if lhs.votersOutgoing != rhs.votersOutgoing {return false}
-    if lhs.learnersNext != rhs.learnersNext {return false}
-    if lhs.autoLeave != rhs.autoLeave {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -545,7 +630,7 @@ nonisolated extension Periscope_V1_SnapshotMetadata: SwiftProtobuf.Message, Swif
 
 nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RaftMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}type\0\u{1}from\0\u{1}to\0\u{1}term\0\u{3}log_term\0\u{1}index\0\u{1}entries\0\u{1}commit\0\u{1}reject\0\u{3}reject_hint\0\u{1}snapshot\0\u{1}context\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}type\0\u{1}from\0\u{1}to\0\u{1}term\0\u{3}log_term\0\u{1}index\0\u{1}entries\0\u{1}commit\0\u{1}reject\0\u{3}reject_hint\0\u{1}snapshot\0\u{1}context\0\u{3}leader_tick\0")
 
   fileprivate class _StorageClass {
     var _groupID: UInt64 = 0
@@ -560,7 +645,8 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
     var _reject: Bool = false
     var _rejectHint: UInt64 = 0
     var _snapshot: Periscope_V1_SnapshotMetadata? = nil
-    var _context: Data = Data()
+    var _context: UInt64 = 0
+    var _leaderTick: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -584,6 +670,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
       _rejectHint = source._rejectHint
       _snapshot = source._snapshot
       _context = source._context
+      _leaderTick = source._leaderTick
     }
   }
 
@@ -614,7 +701,8 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
         case 10: try { try decoder.decodeSingularBoolField(value: &_storage._reject) }()
         case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._rejectHint) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._snapshot) }()
-        case 13: try { try decoder.decodeSingularBytesField(value: &_storage._context) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._context) }()
+        case 14: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaderTick) }()
         default: break
         }
       }
@@ -663,8 +751,11 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._snapshot {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
-      if !_storage._context.isEmpty {
-        try visitor.visitSingularBytesField(value: _storage._context, fieldNumber: 13)
+      if _storage._context != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._context, fieldNumber: 13)
+      }
+      if _storage._leaderTick != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._leaderTick, fieldNumber: 14)
       }
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -688,6 +779,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
         if _storage._rejectHint != rhs_storage._rejectHint {return false}
         if _storage._snapshot != rhs_storage._snapshot {return false}
         if _storage._context != rhs_storage._context {return false}
+        if _storage._leaderTick != rhs_storage._leaderTick {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -707,8 +799,8 @@ nonisolated extension Periscope_V1_RaftMessageBatch: SwiftProtobuf.Message, Swif
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.fromNode) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.toNode) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.fromNode) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.toNode) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.messages) }()
       default: break
@@ -717,11 +809,11 @@ nonisolated extension Periscope_V1_RaftMessageBatch: SwiftProtobuf.Message, Swif
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.fromNode.isEmpty {
-      try visitor.visitSingularStringField(value: self.fromNode, fieldNumber: 1)
+    if self.fromNode != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromNode, fieldNumber: 1)
     }
-    if !self.toNode.isEmpty {
-      try visitor.visitSingularStringField(value: self.toNode, fieldNumber: 2)
+    if self.toNode != 0 {
+      try visitor.visitSingularUInt64Field(value: self.toNode, fieldNumber: 2)
     }
     if self.sequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 3)
@@ -783,7 +875,7 @@ nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftPr
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.groupID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.fromNode) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fromNode) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
@@ -804,8 +896,8 @@ nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftPr
     if self.groupID != 0 {
       try visitor.visitSingularUInt64Field(value: self.groupID, fieldNumber: 1)
     }
-    if !self.fromNode.isEmpty {
-      try visitor.visitSingularStringField(value: self.fromNode, fieldNumber: 2)
+    if self.fromNode != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromNode, fieldNumber: 2)
     }
     try { if let v = self._metadata {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
@@ -876,6 +968,271 @@ nonisolated extension Periscope_V1_SnapshotResult: SwiftProtobuf.Message, SwiftP
   public static func ==(lhs: Periscope_V1_SnapshotResult, rhs: Periscope_V1_SnapshotResult) -> Bool {
     if lhs.installed != rhs.installed {return false}
     if lhs.error != rhs.error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_InjectPartitionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InjectPartitionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.isolatedFrom) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.isolatedFrom.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.isolatedFrom, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_InjectPartitionRequest, rhs: Periscope_V1_InjectPartitionRequest) -> Bool {
+    if lhs.isolatedFrom != rhs.isolatedFrom {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_InjectPartitionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InjectPartitionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.isolatedFrom) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.isolatedFrom.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.isolatedFrom, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_InjectPartitionResponse, rhs: Periscope_V1_InjectPartitionResponse) -> Bool {
+    if lhs.isolatedFrom != rhs.isolatedFrom {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_RegionMember: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegionMember"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{1}address\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.nodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nodeID, fieldNumber: 1)
+    }
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_RegionMember, rhs: Periscope_V1_RegionMember) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.address != rhs.address {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BootstrapRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{1}region\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}page_token_key\0\u{1}members\0\u{3}node_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clusterID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.region) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.shardCount) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.replicationFactor) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.pageTokenKey) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.nodeID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clusterID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clusterID, fieldNumber: 1)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitSingularStringField(value: self.region, fieldNumber: 2)
+    }
+    if self.shardCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.shardCount, fieldNumber: 3)
+    }
+    if self.replicationFactor != 0 {
+      try visitor.visitSingularUInt32Field(value: self.replicationFactor, fieldNumber: 4)
+    }
+    if !self.pageTokenKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.pageTokenKey, fieldNumber: 5)
+    }
+    if !self.members.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.members, fieldNumber: 6)
+    }
+    if self.nodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nodeID, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_BootstrapRequest, rhs: Periscope_V1_BootstrapRequest) -> Bool {
+    if lhs.clusterID != rhs.clusterID {return false}
+    if lhs.region != rhs.region {return false}
+    if lhs.shardCount != rhs.shardCount {return false}
+    if lhs.replicationFactor != rhs.replicationFactor {return false}
+    if lhs.pageTokenKey != rhs.pageTokenKey {return false}
+    if lhs.members != rhs.members {return false}
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_BootstrapResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BootstrapResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}created\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_BootstrapResponse, rhs: Periscope_V1_BootstrapResponse) -> Bool {
+    if lhs.created != rhs.created {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ForwardProposalRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ForwardProposalRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}data\0\u{3}from_node\0\u{1}hops\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.fromNode) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.hops) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 2)
+    }
+    if self.fromNode != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromNode, fieldNumber: 3)
+    }
+    if self.hops != 0 {
+      try visitor.visitSingularUInt32Field(value: self.hops, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ForwardProposalRequest, rhs: Periscope_V1_ForwardProposalRequest) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.data != rhs.data {return false}
+    if lhs.fromNode != rhs.fromNode {return false}
+    if lhs.hops != rhs.hops {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ForwardProposalResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ForwardProposalResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}outcome\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.outcome) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 1)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularBytesField(value: self.outcome, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ForwardProposalResponse, rhs: Periscope_V1_ForwardProposalResponse) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.outcome != rhs.outcome {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

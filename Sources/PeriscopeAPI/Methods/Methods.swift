@@ -45,6 +45,7 @@ public enum AdminMethods {
     public static let transferLeadership = RPCMethod<Periscope_V1_TransferLeadershipRequest, Periscope_V1_TransferLeadershipResponse>(service: service, name: "TransferLeadership")
     public static let getNamespacePlacement = RPCMethod<Periscope_V1_GetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "GetNamespacePlacement")
     public static let setNamespacePlacement = RPCMethod<Periscope_V1_SetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "SetNamespacePlacement")
+    public static let getReplicaDigests = RPCMethod<Periscope_V1_GetReplicaDigestsRequest, Periscope_V1_ReplicaDigests>(service: service, name: "GetReplicaDigests")
 }
 
 /// `periscope.v1.RaftTransport`.
@@ -52,4 +53,12 @@ public enum RaftTransportMethods {
     public static let service = "periscope.v1.RaftTransport"
     public static let exchange = RPCMethod<Periscope_V1_RaftMessageBatch, Periscope_V1_RaftBatchAck>(service: service, name: "Exchange")
     public static let sendSnapshot = RPCMethod<Periscope_V1_SnapshotChunk, Periscope_V1_SnapshotResult>(service: service, name: "SendSnapshot")
+}
+
+/// `periscope.v1.ClusterPeer`: calls between the nodes of a region.
+public enum ClusterPeerMethods {
+    public static let service = "periscope.v1.ClusterPeer"
+    public static let bootstrap = RPCMethod<Periscope_V1_BootstrapRequest, Periscope_V1_BootstrapResponse>(service: service, name: "Bootstrap")
+    public static let forwardProposal = RPCMethod<Periscope_V1_ForwardProposalRequest, Periscope_V1_ForwardProposalResponse>(service: service, name: "ForwardProposal")
+    public static let injectPartition = RPCMethod<Periscope_V1_InjectPartitionRequest, Periscope_V1_InjectPartitionResponse>(service: service, name: "InjectPartition")
 }

@@ -39,6 +39,9 @@ struct NodeStartCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads.") var threads: Int?
     @Option(help: "Threads for blocking shard reads.") var queryThreads: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Flag(help: "With an empty data directory, create no region: wait for `periscope cluster init` to make this node a member.")
+    var waitForInit = false
+    @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
 
     struct FileConfig: Decodable {
         var data: String?
@@ -51,6 +54,7 @@ struct NodeStartCommand: AsyncParsableCommand {
         var threads: Int?
         var queryThreads: Int?
         var logLevel: String?
+        var waitForInit: Bool?
     }
 
     func run() async throws {
@@ -79,6 +83,8 @@ struct NodeStartCommand: AsyncParsableCommand {
         let defaultName = defaultNamespace ?? file.defaultNamespace ?? "default"
         configuration.defaultNamespace = defaultName.isEmpty ? nil : defaultName
         configuration.queryThreads = queryThreads ?? file.queryThreads ?? configuration.queryThreads
+        configuration.waitsForInit = waitForInit || (file.waitForInit ?? false)
+        configuration.allowsFaultInjection = allowFaultInjection
         configuration.logger = Logger(label: "periscope.node")
         let eventLoopThreads = threads ?? file.threads ?? System.coreCount
         let logger = configuration.logger
@@ -89,9 +95,10 @@ struct NodeStartCommand: AsyncParsableCommand {
         let service = NodeService(configuration: configuration, eventLoopThreads: eventLoopThreads) { server in
             let address = "\(host):\(server.port)"
             let node = server.node
+            let members = node.memberIDs.count == 1 ? "" : "  members: \(node.memberIDs.map(String.init).joined(separator: ", "))"
             print("""
                 periscope node \(node.configuration.nodeID): listening on http://\(address) (h2c, prior knowledge; gRPC and JSON)
-                  data: \(dataDirectory)  region: \(node.region)  shards: \(node.shardCount)  namespaces: \(node.catalog.namespaces.map(\.name).joined(separator: ", "))
+                  data: \(dataDirectory)  region: \(node.region)  shards: \(node.shardCount)\(members)  namespaces: \(node.catalog.namespaces.map(\.name).joined(separator: ", "))
                   metrics: curl --http2-prior-knowledge http://\(address)/metrics
                   try:  periscope write start --address \(address) --namespace \(namespace) --workflow-id order-1 --run-id r1 --type order
                         periscope query list --address \(address) --namespace \(namespace) "WorkflowType = 'order'"

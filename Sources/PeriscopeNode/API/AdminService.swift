@@ -1,9 +1,11 @@
 import PeriscopeAPI
+import PeriscopeRaft
 import PeriscopeRPC
 
-/// `periscope.v1.AdminService` on a node. Status, shard map and namespace placement are
-/// answered; membership changes and leadership transfer need replicas on other nodes, which
-/// the next step (issue 8) brings, and say so with UNIMPLEMENTED.
+/// `periscope.v1.AdminService` on a node: the region's members and shards as this node sees
+/// them (every node holds a replica of every group, so each can answer for all), and
+/// leadership transfer, forwarded to the shard's leader. Adding and removing nodes and
+/// namespace placement across regions answer UNIMPLEMENTED until they are built.
 public struct AdminService: Sendable {
     let node: VisibilityNode
 
@@ -12,21 +14,7 @@ public struct AdminService: Sendable {
     public func register(in router: inout RPCRouter) {
         let node = self.node
         VisibilityService.route(AdminMethods.getClusterStatus, &router, metrics: node.metrics, kind: "admin") { _ in
-            let placements = node.shardPlacements()
-            let leaders = placements.filter { $0.leaderNodeID == String(node.configuration.nodeID) }.count
-            return .with {
-                $0.region = node.region
-                $0.shardCount = UInt32(node.shardCount)
-                $0.replicationFactor = 1
-                $0.nodes = [.with {
-                    $0.nodeID = String(node.configuration.nodeID)
-                    $0.address = node.address
-                    $0.state = node.isReady ? .active : .joining
-                    $0.leaderCount = UInt32(leaders)
-                    $0.replicaCount = UInt32(placements.count)
-                }]
-                $0.unavailableShards = placements.filter { $0.leaderNodeID.isEmpty }.map(\.shardID)
-            }
+            node.clusterStatus()
         }
         VisibilityService.route(AdminMethods.getShardMap, &router, metrics: node.metrics, kind: "admin") { _ in
             .with {
@@ -35,37 +23,121 @@ public struct AdminService: Sendable {
             }
         }
         VisibilityService.route(AdminMethods.getNamespacePlacement, &router, metrics: node.metrics, kind: "admin") { request in
-            let entry = try node.namespace(named: request.namespace)
+            let entry = try await node.namespace(named: request.namespace)
             return .with {
                 $0.namespace = entry.name
                 $0.homeRegion = entry.homeRegion
                 $0.replicaRegions = [entry.homeRegion]
             }
         }
-        let notYet = "this node runs every shard as a group of one; membership changes, leadership transfer and "
-            + "multi-region placement come with replicated regions"
+        VisibilityService.route(AdminMethods.transferLeadership, &router, metrics: node.metrics, kind: "admin") { request in
+            try await node.transferLeadership(shard: Int(request.shardID), to: request.targetNodeID)
+        }
+        VisibilityService.route(AdminMethods.getReplicaDigests, &router, metrics: node.metrics, kind: "admin") { _ in
+            let digests = try await node.onShards(Array(0..<node.shardCount)) { shard in try node.shards[shard].replicaDigest() }
+            return .with {
+                $0.nodeID = String(node.nodeID)
+                $0.replicas = digests.sorted { $0.key < $1.key }.map { shard, digest in
+                    .with {
+                        $0.shardID = UInt32(shard)
+                        $0.appliedIndex = digest.appliedIndex
+                        $0.entries = UInt64(digest.entries)
+                        $0.sha256 = digest.sha256
+                    }
+                }
+            }
+        }
+        let notYet = "adding and removing nodes are not built yet: a region keeps the members it was created with"
         router.unary(AdminMethods.addNode) { _, _ in throw RPCStatus(.unimplemented, notYet) }
         router.unary(AdminMethods.removeNode) { _, _ in throw RPCStatus(.unimplemented, notYet) }
-        router.unary(AdminMethods.transferLeadership) { _, _ in throw RPCStatus(.unimplemented, notYet) }
-        router.unary(AdminMethods.setNamespacePlacement) { _, _ in throw RPCStatus(.unimplemented, notYet) }
+        router.unary(AdminMethods.setNamespacePlacement) { _, _ in
+            throw RPCStatus(.unimplemented, "namespace placement across regions is not built yet")
+        }
     }
 }
 
 extension VisibilityNode {
+    func clusterStatus() -> Periscope_V1_ClusterStatus {
+        let placements = shardPlacements()
+        return .with {
+            $0.region = region
+            $0.shardCount = UInt32(shardCount)
+            $0.replicationFactor = UInt32(identity.initialMembers.count)
+            $0.nodes = identity.initialMembers.map { member in
+                let leads = placements.filter { $0.leaderNodeID == String(member.nodeID) }.count
+                return .with {
+                    $0.nodeID = String(member.nodeID)
+                    $0.address = member.nodeID == nodeID ? address : member.address
+                    if member.nodeID == nodeID {
+                        $0.state = isReady ? .active : .joining
+                    } else {
+                        $0.state = transport.isConnected(to: member.nodeID) ? .active : .unreachable
+                    }
+                    $0.leaderCount = UInt32(leads)
+                    $0.replicaCount = UInt32(placements.filter { $0.replicas.contains { $0.nodeID == String(member.nodeID) } }.count)
+                }
+            }
+            $0.unavailableShards = placements.filter { $0.leaderNodeID.isEmpty }.map(\.shardID)
+        }
+    }
+
+    /// Each shard's replicas, leader, term and commit index, as this node's replica knows
+    /// them (a leader also knows how far each replica has matched its log).
     func shardPlacements() -> [Periscope_V1_ShardPlacement] {
         groups.enumerated().map { index, group in
             let status = group.status
             return .with {
                 $0.shardID = UInt32(index)
-                $0.replicas = [.with {
-                    $0.nodeID = String(configuration.nodeID)
-                    $0.role = .voter
-                    $0.appliedIndex = status.appliedIndex
-                }]
+                $0.replicas = (status.voters.map { ($0, true) } + status.learners.map { ($0, false) }).sorted { $0.0 < $1.0 }.map { member, voter in
+                    .with {
+                        $0.nodeID = String(member)
+                        $0.role = voter ? .voter : .learner
+                        $0.appliedIndex = member == nodeID ? status.appliedIndex : status.matched[member] ?? 0
+                    }
+                }
                 $0.leaderNodeID = status.leader.map(String.init) ?? ""
                 $0.term = status.term
                 $0.commitIndex = status.committedIndex
             }
         }
+    }
+
+    /// Hands shard `shard`'s leadership to node `target` and waits until it leads. Asked of
+    /// any node: forwarded to the current leader.
+    func transferLeadership(shard: Int, to target: String) async throws -> Periscope_V1_TransferLeadershipResponse {
+        guard shard >= 0, shard < shardCount else {
+            throw RPCStatus(.invalidArgument, "shard \(shard) does not exist; the region has shards 0 ... \(shardCount - 1)")
+        }
+        guard let targetID = UInt64(target), memberIDs.contains(targetID) else {
+            throw RPCStatus(.invalidArgument, "node '\(target)' is not a member of the region (members: "
+                + "\(memberIDs.map(String.init).joined(separator: ", ")))")
+        }
+        let group = groups[shard]
+        let deadline = ContinuousClock.now + configuration.leaderWaitTimeout
+        var asked = false
+        while ContinuousClock.now < deadline {
+            let status = group.status
+            if status.leader == targetID {
+                return .with {
+                    $0.leaderNodeID = target
+                    $0.term = status.term
+                }
+            }
+            if !asked, let leader = status.leader {
+                if leader == nodeID {
+                    try await group.transferLeadership(to: targetID)
+                } else if let endpoint = transport.address(of: leader) {
+                    let client = try await transport.pool.client(for: endpoint)
+                    return try await client.unary(AdminMethods.transferLeadership, .with {
+                        $0.shardID = UInt32(shard)
+                        $0.targetNodeID = target
+                    }, timeout: configuration.leaderWaitTimeout)
+                }
+                asked = true
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw RPCStatus(.unavailable, "shard \(shard): node \(target) did not take leadership within \(configuration.leaderWaitTimeout) "
+            + "(leader now: \(group.status.leader.map(String.init) ?? "none"))")
     }
 }

@@ -15,11 +15,11 @@ extension VisibilityService {
             return .with { $0.namespace = WireConversions.wire(entry) }
         }
         route(VisibilityMethods.describeNamespace, &router, kind: "admin") { request in
-            let entry = try self.node.namespace(named: request.name)
+            let entry = try await self.node.namespace(named: request.name)
             return .with { $0.namespace = WireConversions.wire(entry) }
         }
         route(VisibilityMethods.updateNamespace, &router, kind: "admin") { request in
-            var entry = try self.node.namespace(named: request.name)
+            var entry = try await self.node.namespace(named: request.name)
             if request.hasRetention {
                 entry = try await self.node.setRetention(namespace: request.name, retention: try Self.retention(request.retention))
             }
@@ -54,7 +54,7 @@ extension VisibilityService {
             return Self.attributes(of: try await self.node.removeSearchAttributes(namespace: request.namespace, request.names))
         }
         route(VisibilityMethods.listSearchAttributes, &router, kind: "admin") { request in
-            Self.attributes(of: try self.node.namespace(named: request.namespace))
+            Self.attributes(of: try await self.node.namespace(named: request.namespace))
         }
     }
 

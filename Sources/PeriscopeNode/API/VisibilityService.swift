@@ -15,26 +15,26 @@ public struct VisibilityService: Sendable {
 
     public func register(in router: inout RPCRouter) {
         route(VisibilityMethods.recordExecutionStarted, &router, kind: "write") { request in
-            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            let record = try await self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
             return try await self.writeOne(try Self.started(record), key: record.key)
         }
         route(VisibilityMethods.recordExecutionClosed, &router, kind: "write") { request in
-            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            let record = try await self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
             return try await self.writeOne(try Self.closed(record), key: record.key)
         }
         route(VisibilityMethods.upsertExecution, &router, kind: "write") { request in
-            let record = try self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
+            let record = try await self.record(request.execution, present: request.hasExecution, namespace: request.namespace)
             return try await self.writeOne(try Self.upserted(record), key: record.key)
         }
         route(VisibilityMethods.deleteExecution, &router, kind: "write") { request in
-            let (command, key) = try self.delete(request)
+            let (command, key) = try await self.delete(request)
             return try await self.writeOne(command, key: key)
         }
         route(VisibilityMethods.writeBatch, &router, kind: "write") { request in try await self.writeBatch(request) }
         route(VisibilityMethods.listExecutions, &router, kind: "query") { request in try await self.list(request) }
         route(VisibilityMethods.countExecutions, &router, kind: "query") { request in try await self.count(request) }
         route(VisibilityMethods.getExecution, &router, kind: "query") { request in
-            let namespace = try self.node.namespace(named: request.namespace)
+            let namespace = try await self.node.namespace(named: request.namespace)
             try self.checkIdentifiers(request.workflowID, request.runID, method: "GetExecution")
             let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
             guard let record = try await self.node.execution(key, consistency: try self.consistency(request.consistency)) else {
@@ -43,7 +43,7 @@ public struct VisibilityService: Sendable {
             return .with { $0.execution = WireConversions.wire(record) }
         }
         route(VisibilityMethods.explainQuery, &router, kind: "query") { request in
-            let namespace = try self.node.namespace(named: request.namespace)
+            let namespace = try await self.node.namespace(named: request.namespace)
             // Compiled for counting when it groups, for listing otherwise: both plans are shown the same way.
             let text = request.query
             let plan: QueryPlan
@@ -83,8 +83,8 @@ public struct VisibilityService: Sendable {
     // MARK: Writes
 
     /// The request's execution as a record of the namespace, checked against its schema.
-    func record(_ execution: Periscope_V1_Execution, present: Bool, namespace name: String) throws -> VisibilityRecord {
-        let namespace = try node.namespace(named: name)
+    func record(_ execution: Periscope_V1_Execution, present: Bool, namespace name: String) async throws -> VisibilityRecord {
+        let namespace = try await node.namespace(named: name)
         guard present else { throw WireConversions.invalid("the request has no execution") }
         let record = try WireConversions.record(execution, namespaceId: namespace.id)
         try namespace.schema.validate(record)
@@ -125,8 +125,8 @@ public struct VisibilityService: Sendable {
         }
     }
 
-    func delete(_ request: Periscope_V1_DeleteExecutionRequest) throws -> (ShardCommand, ExecutionKey) {
-        let namespace = try node.namespace(named: request.namespace)
+    func delete(_ request: Periscope_V1_DeleteExecutionRequest) async throws -> (ShardCommand, ExecutionKey) {
+        let namespace = try await node.namespace(named: request.namespace)
         try checkIdentifiers(request.workflowID, request.runID, method: "DeleteExecution")
         guard request.version >= 0 else { throw WireConversions.invalid("DeleteExecution: version must not be negative: \(request.version)") }
         let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
@@ -157,13 +157,13 @@ public struct VisibilityService: Sendable {
                 let command: ShardCommand
                 switch write.write {
                 case .started(let started)?:
-                    command = try Self.started(try record(started.execution, present: started.hasExecution, namespace: started.namespace))
+                    command = try Self.started(try await record(started.execution, present: started.hasExecution, namespace: started.namespace))
                 case .closed(let closed)?:
-                    command = try Self.closed(try record(closed.execution, present: closed.hasExecution, namespace: closed.namespace))
+                    command = try Self.closed(try await record(closed.execution, present: closed.hasExecution, namespace: closed.namespace))
                 case .upsert(let upsert)?:
-                    command = try Self.upserted(try record(upsert.execution, present: upsert.hasExecution, namespace: upsert.namespace))
+                    command = try Self.upserted(try await record(upsert.execution, present: upsert.hasExecution, namespace: upsert.namespace))
                 case .delete(let delete)?:
-                    command = try self.delete(delete).0
+                    command = try await self.delete(delete).0
                 case nil:
                     throw WireConversions.invalid("write \(position) sets none of started, closed, upsert, delete")
                 }
@@ -215,7 +215,7 @@ public struct VisibilityService: Sendable {
     }
 
     private func list(_ request: Periscope_V1_ListExecutionsRequest) async throws -> Periscope_V1_ListExecutionsResponse {
-        let namespace = try node.namespace(named: request.namespace)
+        let namespace = try await node.namespace(named: request.namespace)
         let configuration = node.configuration
         guard request.pageSize >= 0 else { throw WireConversions.invalid("page_size must not be negative: \(request.pageSize)") }
         let pageSize = request.pageSize == 0 ? configuration.pageSizeDefault : min(Int(request.pageSize), configuration.pageSizeMax)
@@ -230,7 +230,7 @@ public struct VisibilityService: Sendable {
     }
 
     private func count(_ request: Periscope_V1_CountExecutionsRequest) async throws -> Periscope_V1_CountExecutionsResponse {
-        let namespace = try node.namespace(named: request.namespace)
+        let namespace = try await node.namespace(named: request.namespace)
         let plan = try plan(request.query, namespace: namespace, context: .count)
         let result = try await node.count(namespace: namespace, plan: plan, consistency: try consistency(request.consistency))
         return .with {

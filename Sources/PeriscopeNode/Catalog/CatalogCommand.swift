@@ -20,15 +20,15 @@ enum CatalogCommand: Codable, Sendable, Equatable {
 }
 
 /// What applying a catalog command says.
-public enum CatalogOutcome: Sendable, Equatable {
+public enum CatalogOutcome: Sendable, Equatable, Codable {
     /// The namespace as it is after the command.
     case done(NamespaceEntry)
     case refused(CatalogRefusal)
 }
 
 /// Why the catalog refused a command; `code` maps onto a gRPC status.
-public struct CatalogRefusal: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: Sendable, Equatable {
+public struct CatalogRefusal: Error, Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Code: String, Sendable, Equatable, Codable {
         case notFound, alreadyExists, invalidArgument
     }
 

@@ -1,43 +1,62 @@
 import Foundation
+import PeriscopeAPI
+import PeriscopeRPC
 import PeriscopeShard
 
-/// What a data directory was created as: `cluster.json`, written once (atomically, fsync'd)
-/// when the directory is first used and checked at every start. The page-token key lives
-/// here so that tokens survive restarts (and, in a region, are shared by every node).
+/// What a data directory belongs to, fixed when its region is created: the region, this
+/// node's id, the shard count, the region's secret for page tokens, and the members the
+/// region started with. Written once, durably, as `cluster.json`.
 struct ClusterIdentity: Codable, Equatable {
-    var format = 1
+    struct Member: Codable, Equatable, Sendable {
+        var nodeID: UInt64
+        var address: String
+    }
+
+    /// 1: a node alone (before replicated regions). 2: adds the initial members.
+    var format = 2
     var clusterID: String
     var region: String
     var nodeID: UInt64
     var shardCount: Int
-    /// Base64 of 32 random bytes.
     var pageTokenKey: String
+    /// The region's first members (every group's first voters). Absent in format 1: the node alone.
+    var members: [Member]?
+    var replicationFactor: Int?
 
     static let fileName = "cluster.json"
+    static let membersMax = 7
 
-    /// Reads the identity of `directory`, or creates one from `configuration` if the
-    /// directory is new. A directory created with another shard count or node id refuses to
-    /// start: records are hashed onto shards, so the count cannot change under them.
-    static func loadOrCreate(in directory: String, configuration: NodeConfiguration) throws -> ClusterIdentity {
+    var initialMembers: [Member] { members ?? [Member(nodeID: nodeID, address: "")] }
+    var pageTokenKeyBytes: [UInt8]? { Data(base64Encoded: pageTokenKey).map(Array.init) }
+
+    /// The identity in `directory`, checked against how the node was started, or nil if the
+    /// directory belongs to no region yet.
+    static func load(in directory: String, configuration: NodeConfiguration) throws -> ClusterIdentity? {
         let path = directory + "/" + fileName
-        if FileManager.default.fileExists(atPath: path) {
-            let identity: ClusterIdentity
-            do {
-                identity = try JSONDecoder().decode(ClusterIdentity.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                throw ShardError("\(path) is unreadable (\(error)); it says what this data directory is, restore it from a backup")
-            }
-            guard identity.format == 1 else { throw ShardError("\(path) has format \(identity.format); this build reads format 1") }
-            guard identity.shardCount == configuration.shardCount else {
-                throw ShardError("\(directory) was created with \(identity.shardCount) shards; started with --shards "
-                    + "\(configuration.shardCount) (the shard count is fixed when a region is created)")
-            }
-            guard identity.nodeID == configuration.nodeID else {
-                throw ShardError("\(directory) belongs to node \(identity.nodeID); started as node \(configuration.nodeID)")
-            }
-            guard identity.pageTokenKeyBytes?.count == 32 else { throw ShardError("\(path): the page token key is not 32 bytes of base64") }
-            return identity
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let identity: ClusterIdentity
+        do {
+            identity = try JSONDecoder().decode(ClusterIdentity.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ShardError("\(path) is unreadable (\(error)); it says what this data directory is, restore it from a backup")
         }
+        guard identity.format == 1 || identity.format == 2 else {
+            throw ShardError("\(path) has format \(identity.format); this build reads formats 1 and 2")
+        }
+        guard identity.nodeID == configuration.nodeID else {
+            throw ShardError("\(directory) belongs to node \(identity.nodeID); started as node \(configuration.nodeID)")
+        }
+        guard identity.pageTokenKeyBytes?.count == 32 else { throw ShardError("\(path): the page token key is not 32 bytes of base64") }
+        if identity.initialMembers.count == 1, identity.shardCount != configuration.shardCount {
+            throw ShardError("\(directory) was created with \(identity.shardCount) shards; started with --shards "
+                + "\(configuration.shardCount) (the shard count is fixed when a region is created)")
+        }
+        return identity
+    }
+
+    /// A region of this node alone, created at its first start (`periscope node start`
+    /// without `--wait-for-init`).
+    static func createAlone(in directory: String, configuration: NodeConfiguration) throws -> ClusterIdentity {
         guard configuration.shardCount >= 1, configuration.shardCount <= 1_024 else {
             throw ShardError("a region has 1 ... 1024 shards; asked for \(configuration.shardCount)")
         }
@@ -45,16 +64,73 @@ struct ClusterIdentity: Codable, Equatable {
         let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let identity = ClusterIdentity(clusterID: UUID().uuidString.lowercased(), region: configuration.region,
                                        nodeID: configuration.nodeID, shardCount: configuration.shardCount,
-                                       pageTokenKey: Data(key).base64EncodedString())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeDurably(try encoder.encode(identity), to: path)
+                                       pageTokenKey: Data(key).base64EncodedString(),
+                                       members: [Member(nodeID: configuration.nodeID, address: "\(configuration.host):\(configuration.port)")],
+                                       replicationFactor: 1)
+        try identity.save(in: directory)
         return identity
     }
 
-    var pageTokenKeyBytes: [UInt8]? { Data(base64Encoded: pageTokenKey).map(Array.init) }
+    /// The identity a `Bootstrap` request gives this node, or why the request is not one
+    /// this node can take. Pure.
+    static func from(_ request: Periscope_V1_BootstrapRequest, nodeID: UInt64) throws(RPCStatus) -> ClusterIdentity {
+        guard request.nodeID == nodeID else {
+            throw RPCStatus(.failedPrecondition, "this is node \(nodeID); the request is for node \(request.nodeID) (is the address right?)")
+        }
+        guard !request.clusterID.isEmpty, request.clusterID.utf8.count <= 64 else {
+            throw RPCStatus(.invalidArgument, "cluster_id must be 1 ... 64 bytes")
+        }
+        guard !request.region.isEmpty, request.region.utf8.count <= 64,
+              request.region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw RPCStatus(.invalidArgument, "region '\(request.region)' must be 1 ... 64 letters, digits, '-' or '_'")
+        }
+        guard (1...1_024).contains(request.shardCount) else {
+            throw RPCStatus(.invalidArgument, "a region has 1 ... 1024 shards; the request says \(request.shardCount)")
+        }
+        guard request.pageTokenKey.count == 32 else {
+            throw RPCStatus(.invalidArgument, "page_token_key must be 32 bytes; it has \(request.pageTokenKey.count)")
+        }
+        guard (1...membersMax).contains(request.members.count) else {
+            throw RPCStatus(.invalidArgument, "a region starts with 1 ... \(membersMax) members; the request lists \(request.members.count)")
+        }
+        var ids: Set<UInt64> = []
+        var addresses: Set<String> = []
+        for member in request.members {
+            guard member.nodeID != 0 else { throw RPCStatus(.invalidArgument, "node id 0 is reserved") }
+            guard ids.insert(member.nodeID).inserted else { throw RPCStatus(.invalidArgument, "node \(member.nodeID) is listed twice") }
+            do { _ = try RPCEndpoint(member.address) } catch {
+                throw RPCStatus(.invalidArgument, "node \(member.nodeID): \(error.message)")
+            }
+            guard addresses.insert(member.address).inserted else {
+                throw RPCStatus(.invalidArgument, "address \(member.address) is listed twice")
+            }
+        }
+        guard ids.contains(nodeID) else { throw RPCStatus(.invalidArgument, "the members do not include this node (\(nodeID))") }
+        // Every shard has a replica on every member: a replication factor below the member
+        // count would need shard reads across nodes, which this build does not have.
+        guard Int(request.replicationFactor) == request.members.count else {
+            throw RPCStatus(.invalidArgument, "replication factor \(request.replicationFactor) with \(request.members.count) members: "
+                + "this build places a replica of every shard on every member, so the factor must equal the member count")
+        }
+        return ClusterIdentity(clusterID: request.clusterID, region: request.region, nodeID: nodeID, shardCount: Int(request.shardCount),
+                               pageTokenKey: request.pageTokenKey.base64EncodedString(),
+                               members: request.members.map { Member(nodeID: $0.nodeID, address: $0.address) }
+                                   .sorted { $0.nodeID < $1.nodeID },
+                               replicationFactor: Int(request.replicationFactor))
+    }
 
-    /// Temporary file, fsync, rename, fsync of the directory: the file is whole or absent.
+    /// Whether `other` describes the same region (a repeated init): everything but how it was spelled.
+    func isSameRegion(as other: ClusterIdentity) -> Bool {
+        clusterID == other.clusterID && region == other.region && shardCount == other.shardCount
+            && pageTokenKey == other.pageTokenKey && initialMembers == other.initialMembers
+    }
+
+    func save(in directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Self.writeDurably(try encoder.encode(self), to: directory + "/" + Self.fileName)
+    }
+
     private static func writeDurably(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {

@@ -29,6 +29,16 @@ public struct NodeConfiguration: Sendable {
     public var retentionInterval: Duration = .seconds(300)
     /// How long a read-your-writes or strong query waits for the indexes at most.
     public var consistencyTimeout: Duration = .seconds(5)
+    /// How long a write waits for its group to have a reachable leader (an election after
+    /// a leader died takes one to two election timeouts) before failing UNAVAILABLE.
+    public var leaderWaitTimeout: Duration = .seconds(8)
+    /// The deadline of a proposal forwarded to the leader's node.
+    public var forwardTimeout: Duration = .seconds(10)
+    /// Start without creating a region: wait for `periscope cluster init` to make this node
+    /// one of a region's members. A data directory that already belongs to one starts as usual.
+    public var waitsForInit = false
+    /// Serve `ClusterPeer.InjectPartition` (tests and chaos runs only).
+    public var allowsFaultInjection = false
     public var pageSizeDefault = 100
     public var pageSizeMax = 1_000
     /// Index keys and records one shard may read for one page.

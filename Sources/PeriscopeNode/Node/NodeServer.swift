@@ -26,12 +26,33 @@ public final class NodeServer: Sendable {
     public static func start(_ configuration: NodeConfiguration, eventLoopThreads: Int = System.coreCount,
                              http2: HTTP2ConnectionConfiguration = HTTP2ConnectionConfiguration(),
                              tls: HTTP2TLS.Server? = nil) async throws -> NodeServer {
-        let node = try await Thread.run { try VisibilityNode.open(configuration) }
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
+        let node: VisibilityNode
         do {
-            try await node.awaitReady()
+            let identity = try ClusterIdentity.load(in: configuration.dataDirectory, configuration: configuration)
+            if identity == nil, configuration.waitsForInit {
+                guard configuration.port != 0 else {
+                    throw ShardError("--wait-for-init needs a fixed --port: the region's members find each other by address")
+                }
+                let joined = try await RegionBootstrap.awaitIdentity(configuration, http2: http2, tls: tls, group: eventLoops)
+                node = try await Thread.run { try VisibilityNode.open(configuration, identity: joined, metrics: NodeMetrics()) }
+            } else {
+                node = try await Thread.run { try VisibilityNode.open(configuration) }
+            }
         } catch {
-            try? await node.shutDown()
+            try? await eventLoops.shutdownGracefully()
             throw error
+        }
+        // A node alone elects itself at once: it listens ready. A member of a region must
+        // listen first, since its groups elect leaders by talking to the other members.
+        if node.isAlone {
+            do {
+                try await node.awaitReady()
+            } catch {
+                try? await node.shutDown()
+                try? await eventLoops.shutdownGracefully()
+                throw error
+            }
         }
         let health = HealthService()
         var router = RPCRouter()
@@ -39,6 +60,8 @@ public final class NodeServer: Sendable {
         DiagnosticsService().register(in: &router)
         VisibilityService(node: node).register(in: &router)
         AdminService(node: node).register(in: &router)
+        ClusterPeerService(node: node).register(in: &router)
+        node.transport.register(in: &router)
         router.get("/metrics") {
             do {
                 return RPCPlainResponse(contentType: "text/plain; version=0.0.4; charset=utf-8",
@@ -53,7 +76,6 @@ public final class NodeServer: Sendable {
             if let why = node.notReadyBecause { return RPCPlainResponse(status: 503, text: "not ready: \(why)\n") }
             return RPCPlainResponse(text: "ready\n")
         }
-        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, eventLoopThreads))
         let server: RPCServer
         do {
             server = try await RPCServer.start(host: configuration.host, port: configuration.port, router: router,
@@ -65,7 +87,21 @@ public final class NodeServer: Sendable {
         }
         node.listeningAddress.withLock { $0 = "\(configuration.host):\(server.localAddress.port ?? configuration.port)" }
         for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.serving, for: service) }
-        let retention = Task { await RetentionTask(node: node).run() }
+        let retention = Task {
+            if !node.isAlone {
+                // Until the groups have leaders nothing can be proposed; the default namespace
+                // is created by whichever member gets there first.
+                while !Task.isCancelled {
+                    do {
+                        try await node.awaitReady(timeout: .seconds(30))
+                        break
+                    } catch {
+                        node.logger.warning("the region is not ready yet", metadata: ["why": "\(node.notReadyBecause ?? "\(error)")"])
+                    }
+                }
+            }
+            await RetentionTask(node: node).run()
+        }
         return NodeServer(node: node, health: health, server: server, eventLoops: eventLoops, retention: retention)
     }
 

@@ -15,7 +15,7 @@ extension VisibilityNode {
     public func propose(_ commands: [ShardCommand], toShard shard: Int) async throws -> (index: UInt64, outcomes: [ApplyOutcome]) {
         precondition(!commands.isEmpty && shard >= 0 && shard < shardCount)
         let command = commands.count == 1 ? commands[0] : .batch(commands)
-        let applied = try await groups[shard].propose(command.encoded())
+        let applied = try await proposeOnLeader(groups[shard], command.encoded())
         indexers[shard].poke()
         return (applied.index, applied.outcome)
     }

@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import PeriscopeModel
+import PeriscopeRPC
 import PeriscopeRaftLog
 import PeriscopeShard
 import PeriscopeStorage
@@ -23,6 +24,7 @@ public final class VisibilityNode: Sendable {
     let groups: [ReplicaGroup<Shard>]
     let indexers: [ShardIndexer]
     let loop: RaftLoop
+    let transport: RaftTransport
     let store: RaftLogStore
     /// Where blocking shard reads run (never on an event loop or the cooperative pool).
     let executor: StorageExecutor
@@ -44,13 +46,27 @@ public final class VisibilityNode: Sendable {
 
     /// Opens (or creates) the node's data directory and starts its Raft loop and indexers.
     /// **Blocks** on disk. Refuses a directory created with another shard count or node id.
+    /// Opens the node's data directory, creating a region of this node alone if it belongs
+    /// to none yet. **Blocks.**
     public static func open(_ configuration: NodeConfiguration, metrics: NodeMetrics = NodeMetrics()) throws -> VisibilityNode {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let identity = try ClusterIdentity.load(in: configuration.dataDirectory, configuration: configuration)
+            ?? ClusterIdentity.createAlone(in: configuration.dataDirectory, configuration: configuration)
+        return try open(configuration, identity: identity, metrics: metrics)
+    }
+
+    /// Opens the node as a member of the region `identity` describes. **Blocks.**
+    static func open(_ configuration: NodeConfiguration, identity: ClusterIdentity, metrics: NodeMetrics) throws -> VisibilityNode {
         let directory = configuration.dataDirectory
         try FileManager.default.createDirectory(atPath: directory + "/shards", withIntermediateDirectories: true)
-        let identity = try ClusterIdentity.loadOrCreate(in: directory, configuration: configuration)
         let tokenKey = identity.pageTokenKeyBytes!
         let store = try RaftLogStore(path: directory + "/raft")
         let loop = RaftLoop(store: store, tickInterval: configuration.raftTickInterval)
+        let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, logger: configuration.logger)
+        for member in identity.initialMembers where member.nodeID != configuration.nodeID {
+            transport.setAddress(try RPCEndpoint(member.address), of: member.nodeID)
+        }
+        loop.attach(transport)
         var opened: [Shard] = []
         var catalog: NamespaceCatalog?
         do {
@@ -59,22 +75,26 @@ public final class VisibilityNode: Sendable {
                 let path = directory + "/shards/" + String(format: "%04d", index)
                 opened.append(try Shard.open(at: path, configuration: Shard.Configuration(pageTokenKey: PageTokenKey(bytes: tokenKey))))
             }
-            let members: Set<UInt64> = [configuration.nodeID]
+            let members = Set(identity.initialMembers.map(\.nodeID))
             let catalogGroup = try ReplicaGroup(id: catalogGroupID, node: configuration.nodeID, members: members, machine: catalog!,
                                                 store: store, loop: loop, tuning: configuration.raftTuning)
-            let groups = try opened.enumerated().map { index, shard in
-                try ReplicaGroup(id: groupID(ofShard: index), node: configuration.nodeID, members: members, machine: shard,
-                                 store: store, loop: loop, tuning: configuration.raftTuning)
-            }
             let indexers = opened.map { ShardIndexer(shard: $0) }
+            let groups = try opened.enumerated().map { index, shard in
+                // Every replica's indexer wakes when its shard applies, leader or follower.
+                try ReplicaGroup(id: groupID(ofShard: index), node: configuration.nodeID, members: members, machine: shard,
+                                 store: store, loop: loop, tuning: configuration.raftTuning, onApplied: { [indexer = indexers[index]] in
+                                     indexer.poke()
+                                 })
+            }
             let node = VisibilityNode(configuration: configuration, identity: identity, catalog: catalog!, catalogGroup: catalogGroup,
-                                      shards: opened, groups: groups, indexers: indexers, loop: loop, store: store,
+                                      shards: opened, groups: groups, indexers: indexers, loop: loop, transport: transport, store: store,
                                       pageTokenKey: federatedTokenKey(from: tokenKey), metrics: metrics)
             loop.start()
             for (index, indexer) in indexers.enumerated() { indexer.start(name: "periscope-index-\(index)") }
             return node
         } catch {
             loop.stop()
+            transport.closeNow()
             for shard in opened { try? shard.close() }
             try? catalog?.close()
             try? store.close()
@@ -84,7 +104,8 @@ public final class VisibilityNode: Sendable {
 
     private init(configuration: NodeConfiguration, identity: ClusterIdentity, catalog: NamespaceCatalog,
                  catalogGroup: ReplicaGroup<NamespaceCatalog>, shards: [Shard], groups: [ReplicaGroup<Shard>],
-                 indexers: [ShardIndexer], loop: RaftLoop, store: RaftLogStore, pageTokenKey: SymmetricKey, metrics: NodeMetrics) {
+                 indexers: [ShardIndexer], loop: RaftLoop, transport: RaftTransport, store: RaftLogStore, pageTokenKey: SymmetricKey,
+                 metrics: NodeMetrics) {
         self.configuration = configuration
         self.identity = identity
         self.catalog = catalog
@@ -93,6 +114,7 @@ public final class VisibilityNode: Sendable {
         self.groups = groups
         self.indexers = indexers
         self.loop = loop
+        self.transport = transport
         self.store = store
         self.pageTokenKey = pageTokenKey
         self.metrics = metrics
@@ -107,6 +129,10 @@ public final class VisibilityNode: Sendable {
     }
     public var clusterID: String { identity.clusterID }
     public var region: String { identity.region }
+    public var nodeID: UInt64 { configuration.nodeID }
+    /// The region's members, by node id: this build keeps a replica of every group on each.
+    public var memberIDs: [UInt64] { identity.initialMembers.map(\.nodeID).sorted() }
+    public var isAlone: Bool { identity.initialMembers.count == 1 }
 
     /// Waits until every group has a leader (at once for a node alone in its groups) and
     /// creates the default namespace if it is missing.
@@ -115,11 +141,11 @@ public final class VisibilityNode: Sendable {
         while !isReady {
             if let failure = loop.stoppedBecause { throw failure }
             guard ContinuousClock.now < deadline else {
-                throw ReplicationError.storageFailed("the node's Raft groups elected no leader within \(timeout)")
+                throw RPCStatus(.unavailable, "not every Raft group of the node has a leader after \(timeout): \(notReadyBecause ?? "")")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        if let name = configuration.defaultNamespace, catalog.namespace(named: name) == nil {
+        if let name = configuration.defaultNamespace, try await lookUpNamespace(named: name) == nil {
             do {
                 _ = try await createNamespace(name: name, id: nil, retention: nil, homeRegion: nil)
                 logger.info("created the default namespace", metadata: ["namespace": "\(name)"])
@@ -152,6 +178,7 @@ public final class VisibilityNode: Sendable {
             do { try indexer.stop() } catch { firstError = firstError ?? error }
         }
         loop.stop()
+        transport.closeNow()
         for shard in shards {
             do { try shard.close() } catch { firstError = firstError ?? error }
         }
@@ -172,7 +199,7 @@ public final class VisibilityNode: Sendable {
     /// Proposes a catalog change and returns the namespace after it, or throws the
     /// catalog's `CatalogRefusal` or a `ReplicationError`.
     func changeCatalog(_ command: CatalogCommand) async throws -> NamespaceEntry {
-        let applied = try await catalogGroup.propose(command.encoded())
+        let applied = try await proposeOnLeader(catalogGroup, command.encoded())
         switch applied.outcome {
         case .done(let entry): return entry
         case .refused(let refusal): throw refusal
@@ -202,11 +229,24 @@ public final class VisibilityNode: Sendable {
     }
 
     /// The namespace called `name`, or a `CatalogRefusal(.notFound)` naming it.
-    public func namespace(named name: String) throws(CatalogRefusal) -> NamespaceEntry {
+    /// The namespace called `name`. Known namespaces are answered from this node's copy of
+    /// the catalog; an unknown name is confirmed with the catalog's leader first (ReadIndex),
+    /// so a namespace created through another node a moment ago is found here too.
+    public func namespace(named name: String) async throws -> NamespaceEntry {
         guard !name.isEmpty else { throw CatalogRefusal(.invalidArgument, "the request names no namespace") }
-        guard let entry = catalog.namespace(named: name) else {
+        guard let entry = try await lookUpNamespace(named: name) else {
             throw CatalogRefusal(.notFound, "namespace \(name) does not exist")
         }
         return entry
+    }
+
+    func lookUpNamespace(named name: String) async throws -> NamespaceEntry? {
+        if let entry = catalog.namespace(named: name) { return entry }
+        guard !isAlone else { return nil }
+        let index = try await confirmedReadIndex(catalogGroup)
+        try await waitUntil(timeout: configuration.consistencyTimeout, what: "the catalog to apply index \(index)") {
+            self.catalog.appliedIndex >= index
+        }
+        return catalog.namespace(named: name)
     }
 }

@@ -7,8 +7,9 @@ public enum QueryConsistency: Sendable, Equatable {
     case eventual
     /// Every write that returned this token (`NodeConsistencyToken`) is visible.
     case readYourWrites([UInt8])
-    /// Everything committed when the query arrived is visible (the commit index of each
-    /// shard's group; issue 8 confirms it with ReadIndex once groups have other members).
+    /// Everything acknowledged before the query arrived is visible: each shard's group
+    /// confirms through its leader, with a quorum, the commit index the answer must reach
+    /// (ReadIndex), so a node cut off from a majority answers nothing rather than stale data.
     case strong
 }
 
@@ -36,7 +37,7 @@ extension VisibilityNode {
         } else {
             states = Array(repeating: .fromStart, count: shardCount)
         }
-        let targets = try shardConsistency(consistency)
+        let targets = try await shardConsistency(consistency, shards: states.indices.filter { states[$0] != .done })
         let requests: [Int: ShardPageRequest] = Dictionary(uniqueKeysWithValues: states.enumerated().compactMap { shard, state in
             let token: [UInt8]?
             switch state {
@@ -114,7 +115,7 @@ extension VisibilityNode {
 
     /// A count over every shard, summed; with GROUP BY the groups are merged by value.
     public func count(namespace: NamespaceEntry, plan: QueryPlan, consistency: QueryConsistency) async throws -> CountResult {
-        let targets = try shardConsistency(consistency)
+        let targets = try await shardConsistency(consistency, shards: Array(0..<shardCount))
         let counts = try await onShards(Array(0..<shardCount)) { shard in
             try self.shards[shard].awaitConsistency(targets[shard] ?? .eventual, timeout: self.configuration.consistencyTimeout)
             return try self.shards[shard].count(namespaceId: namespace.id, plan: plan, scanBudget: self.configuration.countScanBudget).result
@@ -135,7 +136,7 @@ extension VisibilityNode {
     /// One execution, or nil if it is unknown, deleted or expired.
     public func execution(_ key: ExecutionKey, consistency: QueryConsistency) async throws -> VisibilityRecord? {
         let shard = shard(of: key)
-        let target = try shardConsistency(consistency)[shard] ?? .eventual
+        let target = try await shardConsistency(consistency, shards: [shard])[shard] ?? .eventual
         return try await executor.run {
             try self.shards[shard].awaitConsistency(target, timeout: self.configuration.consistencyTimeout)
             return try self.shards[shard].execution(key)
@@ -150,18 +151,25 @@ extension VisibilityNode {
         return (0..<shardCount).map { "shard \($0):\n" + plans[$0]! }
     }
 
-    /// What each shard must reach for `consistency`.
-    func shardConsistency(_ consistency: QueryConsistency) throws(ShardQueryError) -> [Int: ReadConsistency] {
+    /// What each of `shards` must reach for `consistency`.
+    func shardConsistency(_ consistency: QueryConsistency, shards: [Int]) async throws -> [Int: ReadConsistency] {
         switch consistency {
         case .eventual:
             return [:]
         case .strong:
-            return Dictionary(uniqueKeysWithValues: (0..<shardCount).map { ($0, .strong(index: reachedIndex(ofShard: $0))) })
+            let indexes = try await withThrowingTaskGroup(of: (Int, UInt64).self) { tasks in
+                for shard in shards { tasks.addTask { (shard, try await self.confirmedReadIndex(self.groups[shard])) } }
+                return try await tasks.reduce(into: [Int: UInt64]()) { $0[$1.0] = $1.1 }
+            }
+            return indexes.mapValues { .strong(index: $0) }
         case .readYourWrites(let token):
             let indexes = try NodeConsistencyToken.parse(token, shardCount: shardCount)
             var targets: [Int: ReadConsistency] = [:]
-            for (shard, index) in indexes {
-                let reached = reachedIndex(ofShard: shard)
+            for (shard, index) in indexes where shards.contains(shard) {
+                // A token from a write another replica applied first may be ahead of this
+                // one: the leader's confirmed commit index says whether it can be real.
+                var reached = reachedIndex(ofShard: shard)
+                if index > reached { reached = max(reached, try await confirmedReadIndex(groups[shard])) }
                 guard index <= reached else {
                     throw ShardQueryError(.invalidArgument, "invalid consistency token: it names index \(index) of shard \(shard), "
                         + "which has reached only \(reached); it was not issued by this region")

@@ -2,9 +2,11 @@ import Foundation
 import PeriscopeModel
 import PeriscopeRaft
 import PeriscopeRaftLog
+import Synchronization
 
 /// What the loop needs of a group, whatever its state machine. Called on the loop's thread only.
 protocol DrivenGroup: AnyObject, Sendable {
+    var id: GroupID { get }
     var hasReady: Bool { get }
     var hasWaitingProposals: Bool { get }
     func tick()
@@ -15,6 +17,16 @@ protocol DrivenGroup: AnyObject, Sendable {
     /// The Ready's writes are durable: apply its committed entries, answer their proposers, advance.
     func persisted(_ ready: Ready) throws
     func failWaiting(_ error: ReplicationError)
+    /// A message from another replica of the group.
+    func step(_ message: Message)
+    /// The transport could not deliver a message to `peer` (its link is down or full).
+    func reportUnreachable(_ peer: NodeID, snapshotFailed: Bool)
+}
+
+/// Where the loop's outgoing messages go: the transport between nodes. `send` is called on
+/// the loop's thread and must not block.
+protocol RaftMessageSender: AnyObject, Sendable {
+    func send(_ messages: [GroupMessage])
 }
 
 /// The thread that drives every Raft group of a node. Each round takes the Ready of every
@@ -39,6 +51,8 @@ public final class RaftLoop: @unchecked Sendable {
     private var phase = Phase.created
     private var failure: ReplicationError?
     private var groups: [any DrivenGroup] = []
+    private var groupsByID: [GroupID: any DrivenGroup] = [:]
+    private var sender: (any RaftMessageSender)?
     private let finished = DispatchSemaphore(value: 0)
 
     public init(store: RaftLogStore, tickInterval: Duration = .milliseconds(100), drainRoundsMax: Int = 100) {
@@ -49,6 +63,14 @@ public final class RaftLoop: @unchecked Sendable {
 
     /// Why the loop stopped on its own, if it did (a storage failure).
     public var stoppedBecause: ReplicationError? { condition.withLock { failure } }
+
+    /// Sets where messages to other nodes go. Before `start`.
+    func attach(_ sender: some RaftMessageSender) {
+        condition.withLock {
+            precondition(phase == .created, "attach the transport before starting the loop")
+            self.sender = sender
+        }
+    }
 
     public func start() {
         condition.withLock {
@@ -75,7 +97,31 @@ public final class RaftLoop: @unchecked Sendable {
     func add(_ group: some DrivenGroup) {
         submit(orElse: { _ in }) { [self] in
             groups.append(group)
+            groupsByID[group.id] = group
             group.campaignIfAlone()
+        }
+    }
+
+    /// Steps messages from another node into their groups at the top of the next round;
+    /// `taken` is called once they are (the transport acknowledges the batch then), or with
+    /// the reason they never will be. Messages for a group this node does not host are dropped.
+    func deliver(_ messages: [GroupMessage], taken: @escaping @Sendable (ReplicationError?) -> Void) {
+        submit(orElse: { taken($0) }) { [self] in
+            for message in messages { groupsByID[message.group]?.step(message.message) }
+            taken(nil)
+        }
+    }
+
+    /// The transport dropped these messages to `peer`: their groups probe the peer again
+    /// (and a snapshot that was not delivered is retried).
+    func undelivered(_ messages: [GroupMessage], to peer: NodeID) {
+        submit(orElse: { _ in }) { [self] in
+            var reported: Set<GroupID> = []
+            for message in messages {
+                let isSnapshot = message.message.kind == .snapshot
+                guard reported.insert(message.group).inserted || isSnapshot else { continue }
+                groupsByID[message.group]?.reportUnreachable(peer, snapshotFailed: isSnapshot)
+            }
         }
     }
 
@@ -142,13 +188,22 @@ public final class RaftLoop: @unchecked Sendable {
     private func round() throws {
         let readies = groups.compactMap { group in group.takeReady().map { (group, $0.ready, $0.write) } }
         guard !readies.isEmpty else { return }
+        // A leader's appends and heartbeats promise nothing about this node's disk: they
+        // leave before the fsync, so followers write in parallel with the leader.
+        send(readies.flatMap { group, ready, _ in ready.messages.map { GroupMessage(group: group.id, message: $0) } })
         let writes = readies.map(\.2).filter { !$0.isEmpty }
         if !writes.isEmpty { try store.write(writes) }
-        for (group, ready, _) in readies {
-            // A group with other voters sends messages; the transport between nodes takes
-            // them (issue 8). A group alone, as every group is today, has none to send.
-            try group.persisted(ready)
+        // Acknowledgements and votes only once the disk backs them.
+        send(readies.flatMap { group, ready, _ in ready.messagesAfterPersist.map { GroupMessage(group: group.id, message: $0) } })
+        for (group, ready, _) in readies { try group.persisted(ready) }
+    }
+
+    private func send(_ messages: [GroupMessage]) {
+        guard !messages.isEmpty else { return }
+        guard let sender else {
+            preconditionFailure("a group with other members produced messages, but the loop has no transport")
         }
+        sender.send(messages)
     }
 
     private func finish(failing reason: ReplicationError) {
@@ -162,6 +217,8 @@ public final class RaftLoop: @unchecked Sendable {
         for item in leftover { item() }
         for group in groups { group.failWaiting(reason) }
         groups = []  // groups hold the loop: let both go
+        groupsByID = [:]
+        sender = nil
         finished.signal()
     }
 }

@@ -18,6 +18,13 @@ public struct ReplicaStatus: Sendable, Equatable {
     public var appliedIndex: UInt64
     /// The first entry the log still holds (compaction drops those before it).
     public var firstLogIndex: UInt64
+    public var voters: Set<UInt64> = []
+    public var learners: Set<UInt64> = []
+    /// On a leader: how far each member's log is known to match this one's.
+    public var matched: [UInt64: UInt64] = [:]
+    public var lastLogIndex: UInt64 = 0
+    /// On a leader: the member leadership is being handed to.
+    public var transferringTo: UInt64?
 }
 
 /// One Raft group on this node and the state machine it replicates into. Its Raft node,
@@ -34,13 +41,17 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     private let selfID: NodeID
     private let tuning: RaftTuning
     private var waiting: [LogIndex: (term: Term, continuation: CheckedContinuation<Applied<Machine.Outcome>, any Error>)] = [:]
+    /// Reads waiting for their ReadIndex, by request id.
+    private var reads: [UInt64: CheckedContinuation<LogIndex, any Error>] = [:]
+    private var nextReadID: UInt64 = 1
     private let published: Mutex<ReplicaStatus>
+    private let onApplied: (@Sendable () -> Void)?
 
     /// Opens group `id` on this node: recovers its log from `store`, or creates it with
     /// `members` as its voters (the log starts with a snapshot of that membership at index
     /// 1). The machine's applied index tells Raft where to resume delivering entries.
     public init(id: GroupID, node selfID: NodeID, members: Set<NodeID>, machine: Machine, store: RaftLogStore, loop: RaftLoop,
-                tuning: RaftTuning = RaftTuning()) throws {
+                tuning: RaftTuning = RaftTuning(), onApplied: (@Sendable () -> Void)? = nil) throws {
         precondition(members.contains(selfID), "node \(selfID) must be one of group \(id)'s members")
         precondition(tuning.compactAfterEntries > tuning.compactionKeepsEntries && tuning.compactionKeepsEntries >= 0,
                      "compactAfterEntries must exceed compactionKeepsEntries")
@@ -78,6 +89,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
         self.loop = loop
         self.selfID = selfID
         self.tuning = tuning
+        self.onApplied = onApplied
         self.log = log
         node = RaftNode(config: config, storage: log, random: SystemRandomNumberGenerator())
         published = Mutex(ReplicaStatus(role: .follower, term: hardState.term, leader: nil, committedIndex: hardState.commit,
@@ -86,6 +98,59 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     }
 
     public var status: ReplicaStatus { published.withLock { $0 } }
+
+    /// The commit index the group's leader confirmed it still leads at (ReadIndex: a
+    /// heartbeat round a quorum answered, asked of the leader by a follower). Everything
+    /// acknowledged before the call is at or below it, so a read that waits until the
+    /// machine has applied it is linearizable, whichever replica serves it. A replica cut
+    /// off from a quorum never gets an answer: the call fails after `timeout`.
+    public func readIndex(timeout: Duration) async throws -> LogIndex {
+        let requestID = ReadRequestID()
+        let index = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<LogIndex, any Error>) in
+            loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
+                let id = nextReadID
+                nextReadID += 1
+                requestID.value = id
+                do throws(RaftError) {
+                    try node.readIndex(requestID: id)
+                    reads[id] = continuation
+                } catch {
+                    if case .notLeader(let leader) = error {
+                        continuation.resume(throwing: ReplicationError.notLeader(group: self.id, leader: leader))
+                    } else {
+                        continuation.resume(throwing: ReplicationError.refused(group: self.id, reason: error.description))
+                    }
+                }
+            }
+            let group = self
+            Task {
+                try? await Task.sleep(for: timeout)
+                group.loop.submit(orElse: { _ in }) {
+                    guard let id = requestID.value, let waiter = group.reads.removeValue(forKey: id) else { return }
+                    waiter.resume(throwing: ReplicationError.noQuorum(group: group.id, waited: timeout))
+                }
+            }
+        }
+        return index
+    }
+
+    /// Asks the leader (this replica) to hand leadership to `target` once it has caught up.
+    public func transferLeadership(to target: NodeID) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
+                do throws(RaftError) {
+                    try node.transferLeadership(to: target)
+                    continuation.resume()
+                } catch {
+                    if case .notLeader(let leader) = error {
+                        continuation.resume(throwing: ReplicationError.notLeader(group: id, leader: leader))
+                    } else {
+                        continuation.resume(throwing: ReplicationError.refused(group: id, reason: error.description))
+                    }
+                }
+            }
+        }
+    }
 
     /// Proposes `data` and returns once it is committed (fsync'd by a majority) and applied,
     /// with the machine's outcome. Throws `ReplicationError`.
@@ -128,6 +193,13 @@ extension ReplicaGroup: DrivenGroup {
 
     func tick() { node.tick() }
 
+    func step(_ message: Message) { node.step(message) }
+
+    func reportUnreachable(_ peer: NodeID, snapshotFailed: Bool) {
+        node.reportUnreachable(peer)
+        if snapshotFailed { node.reportSnapshot(to: peer, delivered: false) }
+    }
+
     func campaignIfAlone() {
         if isAlone, node.role != .leader { node.campaign() }
     }
@@ -142,6 +214,7 @@ extension ReplicaGroup: DrivenGroup {
         log.persist(ready)
         let entries = ready.committedEntries.filter { $0.kind == .normal }.map { CommittedEntry(index: $0.index, data: $0.data) }
         let outcomes = entries.isEmpty ? [:] : try machine.apply(entries)
+        if !entries.isEmpty { onApplied?() }
         for entry in ready.committedEntries {
             guard let proposal = waiting.removeValue(forKey: entry.index) else { continue }
             if proposal.term == entry.term, let outcome = outcomes[entry.index] {
@@ -150,12 +223,30 @@ extension ReplicaGroup: DrivenGroup {
                 proposal.continuation.resume(throwing: ReplicationError.lost(group: id, index: entry.index))
             }
         }
+        for read in ready.readStates {
+            reads.removeValue(forKey: read.requestID)?.resume(returning: read.index)
+        }
         node.advance(ready)
+        if node.role != .leader, !waiting.isEmpty {
+            // Deposed (a partition, a transfer): a new leader may still commit these or
+            // replace them; their proposers should not wait to find out.
+            let deposed = waiting
+            waiting = [:]
+            for proposal in deposed.values { proposal.continuation.resume(throwing: ReplicationError.leadershipLost(group: id)) }
+        }
         try compactIfDue()
+        publish()
+    }
+
+    /// What other threads may read, as of now.
+    private func publish() {
+        let raft = node.status
         published.withLock {
             $0 = ReplicaStatus(role: node.role, term: node.term, leader: node.leader,
                                committedIndex: node.committedIndex, appliedIndex: node.appliedIndex,
-                               firstLogIndex: log.firstIndex)
+                               firstLogIndex: log.firstIndex, voters: raft.confState.voters, learners: raft.confState.learners,
+                               matched: raft.progress.mapValues(\.match), lastLogIndex: raft.lastIndex,
+                               transferringTo: raft.leadTransferee)
         }
     }
 
@@ -187,5 +278,14 @@ extension ReplicaGroup: DrivenGroup {
         let failed = waiting
         waiting = [:]
         for proposal in failed.values { proposal.continuation.resume(throwing: error) }
+        let failedReads = reads
+        reads = [:]
+        for read in failedReads.values { read.resume(throwing: error) }
     }
+}
+
+/// The id a read got on the loop's thread, for its timeout (which runs there too).
+private final class ReadRequestID: @unchecked Sendable {
+    // @unchecked: written and read only on the loop's thread.
+    var value: UInt64?
 }

@@ -4,7 +4,7 @@ import PeriscopeShard
 /// `RaftLoop`'s thread, in log order.
 public protocol ReplicatedStateMachine: AnyObject, Sendable {
     /// What applying one entry tells its proposer.
-    associatedtype Outcome: Sendable
+    associatedtype Outcome: Sendable & Codable
 
     /// The last entry applied, as of the last `apply` (and after a restart, as persisted:
     /// the group redelivers every committed entry after it).

@@ -9,6 +9,12 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
     case refused(group: UInt64, reason: String)
     /// Another leader's entry took the proposal's place in the log: it was not applied.
     case lost(group: UInt64, index: UInt64)
+    /// A read found no quorum confirming the group's leader in time: this replica, or its
+    /// leader, is cut off from a majority (or an election is under way).
+    case noQuorum(group: UInt64, waited: Duration)
+    /// This replica stopped leading while the proposal waited: another leader may or may
+    /// not commit it, so its outcome is unknown (retrying is safe).
+    case leadershipLost(group: UInt64)
     /// The loop stopped (shutdown) before the proposal was applied; it may or may not have
     /// been, so the caller must treat it as unknown (a retry is safe).
     case stopped
@@ -21,6 +27,11 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
             "group \(group): this replica is not the leader" + (leader.map { "; the leader is node \($0)" } ?? "; no leader is known")
         case .refused(let group, let reason): "group \(group) refused the proposal: \(reason)"
         case .lost(let group, let index): "group \(group): the proposal at index \(index) was replaced by another leader's entry; retry it"
+        case .noQuorum(let group, let waited):
+            "group \(group): no quorum confirmed the leader within \(waited) (this node or the leader is cut off from a "
+                + "majority, or an election is under way); the read was not served"
+        case .leadershipLost(let group):
+            "group \(group): this replica lost leadership while the write waited; its outcome is unknown (retrying it is safe)"
         case .stopped: "the node is stopping: the write's outcome is unknown (retrying it is safe)"
         case .storageFailed(let detail): "the node's storage failed and it stopped accepting writes: \(detail)"
         }

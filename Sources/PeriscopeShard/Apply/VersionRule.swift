@@ -1,7 +1,7 @@
 import PeriscopeModel
 
 /// What happened to one command.
-public enum ApplyOutcome: Hashable, Sendable {
+public enum ApplyOutcome: Hashable, Sendable, Codable {
     case applied
     /// Acknowledged and ignored; the store already holds something at least as new.
     case ignored(IgnoredReason)
@@ -9,7 +9,7 @@ public enum ApplyOutcome: Hashable, Sendable {
     case rejected(String)
 }
 
-public enum IgnoredReason: Hashable, Sendable {
+public enum IgnoredReason: Hashable, Sendable, Codable {
     /// A start for an execution the shard already has (live or deleted).
     case alreadyExists(storedVersion: Int64)
     /// A write whose version is not newer than the stored one.

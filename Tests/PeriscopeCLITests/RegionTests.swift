@@ -1,0 +1,141 @@
+import Foundation
+import PeriscopeAPI
+import PeriscopeClient
+import PeriscopeRPC
+import PeriscopeTestSupport
+import Synchronization
+import Testing
+
+/// Regions of three real node processes on their own loopback addresses: writes through any
+/// node, reads through any other, a leader killed mid-load, a restarted node catching up,
+/// replicas converging, and a node cut off from the others refusing strong reads.
+@Suite(.serialized) struct RegionTests {
+    static func execution(_ id: String, type: String, second: Int64) -> Execution {
+        .with {
+            $0.workflowID = id; $0.runID = "r"; $0.workflowType = type; $0.taskQueue = "q"; $0.status = .running
+            $0.startTime = .with { $0.seconds = 1_790_000_000 + second }
+        }
+    }
+
+    static func listed(_ client: PeriscopeClient, query: String) async throws -> Set<String> {
+        var ids = Set<String>()
+        for try await execution in client.executions(namespace: "default", query: query, pageSize: 1_000, consistency: .strong) {
+            ids.insert(execution.workflowID)
+        }
+        return ids
+    }
+
+    @Test func leaderKilledMidLoadLosesNothingAndReplicasConverge() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 61)
+        defer { Task { await region.stopAll() } }
+        try await region.awaitReady(via: 1)
+
+        // Written through node 2, read through node 3.
+        let two = try await region.client(2)
+        _ = try await two.recordStarted(namespace: "default", Self.execution("hello", type: "greeting", second: 1))
+        let three = try await region.client(3)
+        #expect(try await three.count(namespace: "default", query: "WorkflowType = 'greeting'", consistency: .strong).count == 1)
+        #expect(try await three.execution(namespace: "default", workflowID: "hello", runID: "r", consistency: .strong) != nil)
+        await two.close()
+        await three.close()
+
+        // The load goes through node 1; the victim leads a shard and is not node 1.
+        let seed = try await region.client(1)
+        let map = try await seed.shardMap()
+        let victim: UInt64
+        if let led = map.shards.first(where: { $0.leaderNodeID != "1" }) {
+            victim = UInt64(led.leaderNodeID)!
+        } else {
+            _ = try await seed.transferLeadership(shard: 0, to: "2")
+            victim = 2
+        }
+        let survivor: UInt64 = victim == 2 ? 3 : 2
+        let counter = AckCounter()
+        async let acknowledged = NodeCrashTests.load(seed, writers: 16, prefix: "load", type: "load", acknowledgedSoFar: counter,
+                                                     throughFailures: true, stop: { counter.stopped.load(ordering: .relaxed) })
+        #expect(await waitUntil(counter.value.load(ordering: .relaxed) >= 300, timeout: .seconds(120)))
+        let beforeKill = counter.value.load(ordering: .relaxed)
+        let killedAt = ContinuousClock.now
+        region.kill(victim)
+        // Every shard has a leader again on the surviving side, within a bounded time.
+        let recovered = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
+            guard let map = try? await seed.shardMap() else { return false }
+            return map.shards.allSatisfy { !$0.leaderNodeID.isEmpty && $0.leaderNodeID != String(victim) }
+        }
+        let failover = ContinuousClock.now - killedAt
+        #expect(recovered, "every shard had a leader other than the killed node within 20 s")
+        print("failover after kill -9 of node \(victim): every shard led again after \(failover)")
+        #expect(await waitUntil(counter.value.load(ordering: .relaxed) >= beforeKill + 300, timeout: .seconds(120)),
+                "writes continue after the leader died")
+        counter.stopped.store(true, ordering: .relaxed)
+        let ids = await acknowledged
+        await seed.close()
+
+        let reader = try await region.client(survivor)
+        let listed = try await Self.listed(reader, query: "WorkflowType = 'load'")
+        let missing = ids.filter { !listed.contains($0) }
+        #expect(missing.isEmpty, "\(missing.count) of \(ids.count) acknowledged writes are missing, e.g. \(missing.prefix(3))")
+        await reader.close()
+
+        // The killed node comes back, catches up on what it missed, and every shard's three
+        // replicas hold the same data.
+        try await region.restart(victim)
+        let disagreement = try await region.replicasAgree()
+        #expect(disagreement == nil, "\(disagreement ?? "")")
+        let restarted = try await region.client(victim)
+        #expect(try await Self.listed(restarted, query: "WorkflowType = 'load'").isSuperset(of: ids))
+        await restarted.close()
+    }
+
+    @Test func aCutOffNodeServesNoStaleStrongReads() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 62, extra: ["--allow-fault-injection"])
+        defer { Task { await region.stopAll() } }
+        try await region.awaitReady(via: 1)
+        let one = try await region.client(1) { $0.routesWritesToLeaders = false }
+        // Each refusal is seen as it is, not retried into the deadline.
+        let three = try await region.client(3) { $0.retry = .none }
+        // Node 3 leads every shard: once cut off it is a stale leader, the worst case.
+        for shard in UInt32(0)..<4 { _ = try await one.transferLeadership(shard: shard, to: "3") }
+        _ = try await one.recordStarted(namespace: "default", Self.execution("before", type: "cut", second: 1))
+        #expect(try await three.count(namespace: "default", query: "WorkflowType = 'cut'", consistency: .strong).count == 1)
+
+        let peer = try RPCEndpoint(region.address(of: 3))
+        let isolate = { (from: [UInt64]) async throws in
+            let rpc = try await RPCClient.connect(host: peer.host, port: peer.port)
+            _ = try await rpc.unary(ClusterPeerMethods.injectPartition, .with { $0.isolatedFrom = from })
+            await rpc.close()
+        }
+        try await isolate([1, 2])
+        // The majority elects new leaders and takes a write node 3 cannot see.
+        _ = try await one.recordStarted(namespace: "default", Self.execution("after", type: "cut", second: 2))
+        #expect(try await one.count(namespace: "default", query: "WorkflowType = 'cut'", consistency: .strong).count == 2)
+
+        // Node 3 cannot confirm any leader with a quorum: strong reads fail, whatever it holds.
+        for attempt in 0..<2 {
+            let started = ContinuousClock.now
+            defer { print("strong read through the cut-off node refused after \(ContinuousClock.now - started)") }
+            do {
+                let stale = try await three.count(namespace: "default", query: "WorkflowType = 'cut'", consistency: .strong)
+                Issue.record("attempt \(attempt): a cut-off node answered a strong read: \(stale.count) executions")
+            } catch {
+                #expect(error.code == .unavailable, "\(error)")
+            }
+        }
+        do {
+            _ = try await three.execution(namespace: "default", workflowID: "after", runID: "r", consistency: .strong)
+            Issue.record("a cut-off node answered a strong get")
+        } catch {
+            #expect(error.code == .unavailable, "\(error)")
+        }
+        // An eventual read is served from its own replica, stale by design.
+        #expect(try await three.count(namespace: "default", query: "WorkflowType = 'cut'").count == 1)
+
+        // Healed, it catches up and answers strong reads again.
+        try await isolate([])
+        #expect(await waitUntil(timeout: .seconds(30)) {
+            (try? await three.count(namespace: "default", query: "WorkflowType = 'cut'", consistency: .strong).count) == 2
+        })
+        await one.close()
+        await three.close()
+    }
+}
