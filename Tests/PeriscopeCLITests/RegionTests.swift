@@ -87,8 +87,27 @@ import Testing
         await restarted.close()
     }
 
+    @Test func leadershipsSpreadOverTheMembers() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 63)
+        defer { Task { await region.stopAll() } }
+        try await region.awaitReady(via: 1)
+        let client = try await region.client(1)
+        // Every shard led by node 1: the balancers must hand leaderships to nodes 2 and 3.
+        for shard in UInt32(0)..<4 { _ = try await client.transferLeadership(shard: shard, to: "1") }
+        var counts: [String: Int] = [:]
+        let balanced = await waitUntil(timeout: .seconds(40), interval: .milliseconds(250)) {
+            guard let map = try? await client.shardMap(), map.shards.allSatisfy({ !$0.leaderNodeID.isEmpty }) else { return false }
+            counts = Dictionary(grouping: map.shards, by: \.leaderNodeID).mapValues(\.count)
+            let perNode = ["1", "2", "3"].map { counts[$0] ?? 0 }
+            return perNode.max()! - perNode.min()! <= 1
+        }
+        #expect(balanced, "leaderships per node: \(counts)")
+        await client.close()
+    }
+
     @Test func aCutOffNodeServesNoStaleStrongReads() async throws {
-        let region = try await RegionProcesses.start(count: 3, subnet: 62, extra: ["--allow-fault-injection"])
+        // Balancing off: the leaders stay where the test puts them.
+        let region = try await RegionProcesses.start(count: 3, subnet: 62, extra: ["--allow-fault-injection", "--no-balance-leaders"])
         defer { Task { await region.stopAll() } }
         try await region.awaitReady(via: 1)
         let one = try await region.client(1) { $0.routesWritesToLeaders = false }

@@ -41,6 +41,8 @@ struct NodeStartCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Flag(help: "With an empty data directory, create no region: wait for `periscope cluster init` to make this node a member.")
     var waitForInit = false
+    @Flag(inversion: .prefixedNo, help: "In a region, hand shard leaderships to members leading fewer (every 5 s).")
+    var balanceLeaders = true
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
 
     struct FileConfig: Decodable {
@@ -85,6 +87,7 @@ struct NodeStartCommand: AsyncParsableCommand {
         configuration.queryThreads = queryThreads ?? file.queryThreads ?? configuration.queryThreads
         configuration.waitsForInit = waitForInit || (file.waitForInit ?? false)
         configuration.allowsFaultInjection = allowFaultInjection
+        if !balanceLeaders { configuration.leaderBalanceInterval = nil }
         configuration.logger = Logger(label: "periscope.node")
         let eventLoopThreads = threads ?? file.threads ?? System.coreCount
         let logger = configuration.logger

@@ -37,6 +37,9 @@ public struct NodeConfiguration: Sendable {
     /// Start without creating a region: wait for `periscope cluster init` to make this node
     /// one of a region's members. A data directory that already belongs to one starts as usual.
     public var waitsForInit = false
+    /// How often a member checks whether it leads two or more shards more than another and
+    /// hands one over (`LeaderBalancer`); nil turns balancing off.
+    public var leaderBalanceInterval: Duration? = .seconds(5)
     /// Serve `ClusterPeer.InjectPartition` (tests and chaos runs only).
     public var allowsFaultInjection = false
     public var pageSizeDefault = 100

@@ -17,7 +17,8 @@ public final class NodeServer: Sendable {
     public let health: HealthService
     let server: RPCServer
     let eventLoops: MultiThreadedEventLoopGroup
-    let retention: Task<Void, Never>
+    /// Retention and leader balancing, started once the node is ready.
+    let maintenance: Task<Void, Never>
 
     public var port: Int { server.localAddress.port ?? 0 }
 
@@ -87,7 +88,7 @@ public final class NodeServer: Sendable {
         }
         node.listeningAddress.withLock { $0 = "\(configuration.host):\(server.localAddress.port ?? configuration.port)" }
         for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.serving, for: service) }
-        let retention = Task {
+        let maintenance = Task {
             if !node.isAlone {
                 // Until the groups have leaders nothing can be proposed; the default namespace
                 // is created by whichever member gets there first.
@@ -100,18 +101,23 @@ public final class NodeServer: Sendable {
                     }
                 }
             }
-            await RetentionTask(node: node).run()
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await RetentionTask(node: node).run() }
+                if !node.isAlone, let interval = node.configuration.leaderBalanceInterval {
+                    tasks.addTask { await LeaderBalancer(node: node).run(every: interval) }
+                }
+            }
         }
-        return NodeServer(node: node, health: health, server: server, eventLoops: eventLoops, retention: retention)
+        return NodeServer(node: node, health: health, server: server, eventLoops: eventLoops, maintenance: maintenance)
     }
 
     private init(node: VisibilityNode, health: HealthService, server: RPCServer, eventLoops: MultiThreadedEventLoopGroup,
-                 retention: Task<Void, Never>) {
+                 maintenance: Task<Void, Never>) {
         self.node = node
         self.health = health
         self.server = server
         self.eventLoops = eventLoops
-        self.retention = retention
+        self.maintenance = maintenance
     }
 
     /// Graceful: health turns NOT_SERVING, GOAWAY to every client and in-flight calls
@@ -119,8 +125,8 @@ public final class NodeServer: Sendable {
     public func shutdown() async throws {
         health.setStatus(.notServing)
         for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.notServing, for: service) }
-        retention.cancel()
-        await retention.value
+        maintenance.cancel()
+        await maintenance.value
         await server.shutdown()
         try await node.shutDown()
         try await eventLoops.shutdownGracefully()

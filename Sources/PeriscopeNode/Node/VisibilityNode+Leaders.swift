@@ -54,19 +54,24 @@ extension VisibilityNode {
     }
 
     /// The index a linearizable read of `group` must see (ReadIndex, confirmed by a quorum
-    /// through the leader). Retries while no leader is known, within the consistency timeout.
+    /// through the leader). An attempt waits at most an election timeout: one forwarded to a
+    /// leader that just died is never answered, and by then another leader is known. Retries
+    /// while no leader is known, within the consistency timeout.
     func confirmedReadIndex<Machine>(_ group: ReplicaGroup<Machine>) async throws -> UInt64 {
         let deadline = ContinuousClock.now + configuration.consistencyTimeout
+        let attemptMax = configuration.raftTickInterval * configuration.raftTuning.electionTicks
         var pause: Duration = .milliseconds(10)
         while true {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { throw ReplicationError.noQuorum(group: group.id, waited: configuration.consistencyTimeout) }
             do {
-                return try await group.readIndex(timeout: remaining)
+                return try await group.readIndex(timeout: min(remaining, attemptMax))
             } catch ReplicationError.notLeader {
                 // No leader known yet: an election is under way.
                 try await Task.sleep(for: min(pause, remaining))
                 pause = min(pause * 2, .milliseconds(200))
+            } catch ReplicationError.noQuorum {
+                // Unanswered within an election timeout: ask again, of whoever leads now.
             }
         }
     }
