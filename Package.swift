@@ -180,7 +180,8 @@ let package = Package(
         .testTarget(
             name: "PeriscopeCLITests",
             dependencies: ["PeriscopeCLI", "PeriscopeStorage", "PeriscopeTestSupport", "PeriscopeClient", "PeriscopeNode", "PeriscopeAPI",
-                           "PeriscopeModel", "PeriscopeQuery", "PeriscopeRPC", .product(name: "NIOPosix", package: "swift-nio")]
+                           "PeriscopeModel", "PeriscopeQuery", "PeriscopeRPC", .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

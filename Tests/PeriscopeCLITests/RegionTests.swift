@@ -87,6 +87,37 @@ import Testing
         await restarted.close()
     }
 
+    /// A node down while every shard's log is compacted past its own: its shard replicas
+    /// cannot catch up from the log, so the leaders stream snapshots (SST files) to it.
+    @Test func aNodeBehindTheCompactedLogCatchesUpBySnapshot() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 64, extra: ["--compact-log-after", "100"])
+        defer { Task { await region.stopAll() } }
+        try await region.awaitReady(via: 1)
+        region.kill(3)
+
+        let one = try await region.client(1)
+        let counter = AckCounter()
+        async let acknowledged = NodeCrashTests.load(one, writers: 8, prefix: "missed", type: "missed", acknowledgedSoFar: counter,
+                                                     throughFailures: true, stop: { counter.stopped.load(ordering: .relaxed) })
+        // About 200 entries per shard: every shard's log is compacted past node 3's.
+        #expect(await waitUntil(counter.value.load(ordering: .relaxed) >= 800, timeout: .seconds(120)))
+        counter.stopped.store(true, ordering: .relaxed)
+        let ids = await acknowledged
+        await one.close()
+
+        try await region.restart(3)
+        let disagreement = try await region.replicasAgree()
+        #expect(disagreement == nil, "\(disagreement ?? "")")
+        let metrics = try await runTool("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "http://\(region.address(of: 3))/metrics"])
+        let installed = metrics.stdout.split(separator: "\n").first { $0.hasPrefix("periscope_raft_snapshots_installed ") }
+        let count = installed.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        #expect(count >= 4, "node 3 installed \(count) snapshots; each of the 4 shards needed one (\(installed ?? "no metric"))")
+        let three = try await region.client(3)
+        let listed = try await Self.listed(three, query: "WorkflowType = 'missed'")
+        #expect(listed.isSuperset(of: ids), "\(ids.count - listed.intersection(ids).count) acknowledged writes missing on node 3")
+        await three.close()
+    }
+
     @Test func leadershipsSpreadOverTheMembers() async throws {
         let region = try await RegionProcesses.start(count: 3, subnet: 63)
         defer { Task { await region.stopAll() } }

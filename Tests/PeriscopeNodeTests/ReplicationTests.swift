@@ -3,6 +3,7 @@ import PeriscopeModel
 import PeriscopeNode
 import PeriscopeRaftLog
 import PeriscopeShard
+import PeriscopeStorage
 import PeriscopeTestSupport
 import Synchronization
 import Testing
@@ -169,6 +170,10 @@ import Testing
         init(_ shard: Shard) { self.shard = shard }
         var appliedIndex: UInt64 { shard.appliedIndex }
         func apply(_ entries: [CommittedEntry]) throws -> [UInt64: [ApplyOutcome]] { try shard.apply(entries) }
+        func takeSnapshot() throws -> MachineSnapshot { try shard.takeSnapshot() }
+        func installSnapshot(files: [ExportedFile], in directory: String, at index: UInt64) throws {
+            try shard.installSnapshot(files: files, in: directory, at: index)
+        }
         func syncApplied() throws -> UInt64 {
             let durable = try shard.syncApplied() - 500
             lastReported.withLock { $0 = durable }
@@ -212,6 +217,10 @@ import Testing
         init(_ shard: Shard) { self.shard = shard }
         var appliedIndex: UInt64 { shard.appliedIndex }
         func syncApplied() throws -> UInt64 { try shard.syncApplied() }
+        func takeSnapshot() throws -> MachineSnapshot { try shard.takeSnapshot() }
+        func installSnapshot(files: [ExportedFile], in directory: String, at index: UInt64) throws {
+            try shard.installSnapshot(files: files, in: directory, at: index)
+        }
         func apply(_ entries: [CommittedEntry]) throws -> [UInt64: [ApplyOutcome]] {
             if !held, entries.contains(where: { !$0.data.isEmpty }) {
                 held = true

@@ -147,6 +147,52 @@ public nonisolated enum Periscope_V1_EntryType: SwiftProtobuf.Enum, Swift.CaseIt
 
 }
 
+public nonisolated enum Periscope_V1_ConfChangeType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Add a voter, or promote a learner.
+  case addVoter // = 1
+
+  /// Add a learner (it receives the log but neither votes nor counts), or demote a voter.
+  case addLearner // = 2
+  case removeNode // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .addVoter
+    case 2: self = .addLearner
+    case 3: self = .removeNode
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .addVoter: return 1
+    case .addLearner: return 2
+    case .removeNode: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Periscope_V1_ConfChangeType] = [
+    .unspecified,
+    .addVoter,
+    .addLearner,
+    .removeNode,
+  ]
+
+}
+
 public nonisolated struct Periscope_V1_Entry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -325,45 +371,48 @@ public nonisolated struct Periscope_V1_RaftBatchAck: Sendable {
   public init() {}
 }
 
+/// One piece of a snapshot on its way to a replica that fell behind the leader's log (or
+/// joins empty). A snapshot is the state machine's files (SST files, one or more per
+/// column family) taken at one applied index, streamed in order on one `SendSnapshot` call.
 public nonisolated struct Periscope_V1_SnapshotChunk: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var groupID: UInt64 = 0
-
-  public var fromNode: UInt64 = 0
-
-  /// Present in the first chunk.
-  public var metadata: Periscope_V1_SnapshotMetadata {
-    get {_metadata ?? Periscope_V1_SnapshotMetadata()}
-    set {_metadata = newValue}
+  /// First chunk only: the Raft message that carries the snapshot (type SNAPSHOT: its group,
+  /// sender, receiver, term and metadata). The files that follow are its data.
+  public var message: Periscope_V1_RaftMessage {
+    get {_message ?? Periscope_V1_RaftMessage()}
+    set {_message = newValue}
   }
-  /// Returns true if `metadata` has been explicitly set.
-  public var hasMetadata: Bool {self._metadata != nil}
-  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
-  public mutating func clearMetadata() {self._metadata = nil}
+  /// Returns true if `message` has been explicitly set.
+  public var hasMessage: Bool {self._message != nil}
+  /// Clears the value of `message`. Subsequent reads from it will return its default value.
+  public mutating func clearMessage() {self._message = nil}
 
-  /// An SST or checkpoint file of the shard, streamed in order.
+  /// The file this chunk belongs to, as the sender named it: "<column family>.<n>.sst".
   public var fileName: String = String()
 
+  /// Where in the file `data` starts: a file's chunks arrive in order, without gaps.
   public var offset: UInt64 = 0
 
   public var data: Data = Data()
 
+  /// On a file's last chunk: its size and SHA-256, checked before the file is used.
   public var lastChunkOfFile: Bool = false
 
-  /// The final chunk of the snapshot.
-  public var last: Bool = false
+  public var fileBytes: UInt64 = 0
 
-  /// CRC32C of `data`.
-  public var checksum: UInt32 = 0
+  public var fileSha256: Data = Data()
+
+  /// The final chunk of the snapshot (it may carry no file data).
+  public var last: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _metadata: Periscope_V1_SnapshotMetadata? = nil
+  fileprivate var _message: Periscope_V1_RaftMessage? = nil
 }
 
 public nonisolated struct Periscope_V1_SnapshotResult: Sendable {
@@ -371,13 +420,58 @@ public nonisolated struct Periscope_V1_SnapshotResult: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The receiver holds the snapshot's state (installed now, or its log already covered it).
   public var installed: Bool = false
 
-  public var error: String = String()
+  /// The index the receiver's replica has applied after it.
+  public var appliedIndex: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Periscope_V1_ConfChangeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: UInt64 = 0
+
+  public var type: Periscope_V1_ConfChangeType = .unspecified
+
+  public var nodeID: UInt64 = 0
+
+  /// The node the request came from (for logs).
+  public var fromNode: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_ConfChangeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The log index the change was committed and applied at, and the membership after it.
+  public var index: UInt64 = 0
+
+  public var confState: Periscope_V1_ConfState {
+    get {_confState ?? Periscope_V1_ConfState()}
+    set {_confState = newValue}
+  }
+  /// Returns true if `confState` has been explicitly set.
+  public var hasConfState: Bool {self._confState != nil}
+  /// Clears the value of `confState`. Subsequent reads from it will return its default value.
+  public mutating func clearConfState() {self._confState = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _confState: Periscope_V1_ConfState? = nil
 }
 
 public nonisolated struct Periscope_V1_InjectPartitionRequest: Sendable {
@@ -439,6 +533,11 @@ public nonisolated struct Periscope_V1_BootstrapRequest: Sendable {
 
   /// The node this request is for; a node started with another id refuses it.
   public var nodeID: UInt64 = 0
+
+  /// The node joins a running region (`periscope cluster add-node`): its groups start empty
+  /// and their leaders fill them (a snapshot, then the log). `members` are the region's
+  /// members now, the new node included.
+  public var joining: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -502,6 +601,10 @@ nonisolated extension Periscope_V1_RaftMessageType: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Periscope_V1_EntryType: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ENTRY_TYPE_UNSPECIFIED\0\u{1}ENTRY_TYPE_NORMAL\0\u{1}ENTRY_TYPE_CONF_CHANGE\0")
+}
+
+nonisolated extension Periscope_V1_ConfChangeType: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CONF_CHANGE_TYPE_UNSPECIFIED\0\u{1}CONF_CHANGE_TYPE_ADD_VOTER\0\u{1}CONF_CHANGE_TYPE_ADD_LEARNER\0\u{1}CONF_CHANGE_TYPE_REMOVE_NODE\0")
 }
 
 nonisolated extension Periscope_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -866,7 +969,7 @@ nonisolated extension Periscope_V1_RaftBatchAck: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SnapshotChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}from_node\0\u{1}metadata\0\u{3}file_name\0\u{1}offset\0\u{1}data\0\u{3}last_chunk_of_file\0\u{1}last\0\u{1}checksum\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{3}file_name\0\u{1}offset\0\u{1}data\0\u{3}last_chunk_of_file\0\u{3}file_bytes\0\u{3}file_sha256\0\u{1}last\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -874,15 +977,14 @@ nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.groupID) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fromNode) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
-      case 6: try { try decoder.decodeSingularBytesField(value: &self.data) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.lastChunkOfFile) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._message) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.lastChunkOfFile) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fileBytes) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.fileSha256) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.last) }()
-      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.checksum) }()
       default: break
       }
     }
@@ -893,46 +995,42 @@ nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftPr
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.groupID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.groupID, fieldNumber: 1)
-    }
-    if self.fromNode != 0 {
-      try visitor.visitSingularUInt64Field(value: self.fromNode, fieldNumber: 2)
-    }
-    try { if let v = self._metadata {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    try { if let v = self._message {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
     if !self.fileName.isEmpty {
-      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 4)
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 2)
     }
     if self.offset != 0 {
-      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 5)
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 3)
     }
     if !self.data.isEmpty {
-      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 6)
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 4)
     }
     if self.lastChunkOfFile != false {
-      try visitor.visitSingularBoolField(value: self.lastChunkOfFile, fieldNumber: 7)
+      try visitor.visitSingularBoolField(value: self.lastChunkOfFile, fieldNumber: 5)
+    }
+    if self.fileBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fileBytes, fieldNumber: 6)
+    }
+    if !self.fileSha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.fileSha256, fieldNumber: 7)
     }
     if self.last != false {
       try visitor.visitSingularBoolField(value: self.last, fieldNumber: 8)
-    }
-    if self.checksum != 0 {
-      try visitor.visitSingularUInt32Field(value: self.checksum, fieldNumber: 9)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_SnapshotChunk, rhs: Periscope_V1_SnapshotChunk) -> Bool {
-    if lhs.groupID != rhs.groupID {return false}
-    if lhs.fromNode != rhs.fromNode {return false}
-    if lhs._metadata != rhs._metadata {return false}
+    if lhs._message != rhs._message {return false}
     if lhs.fileName != rhs.fileName {return false}
     if lhs.offset != rhs.offset {return false}
     if lhs.data != rhs.data {return false}
     if lhs.lastChunkOfFile != rhs.lastChunkOfFile {return false}
+    if lhs.fileBytes != rhs.fileBytes {return false}
+    if lhs.fileSha256 != rhs.fileSha256 {return false}
     if lhs.last != rhs.last {return false}
-    if lhs.checksum != rhs.checksum {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -940,7 +1038,7 @@ nonisolated extension Periscope_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Periscope_V1_SnapshotResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SnapshotResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}installed\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}installed\0\u{3}applied_index\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -949,7 +1047,7 @@ nonisolated extension Periscope_V1_SnapshotResult: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.installed) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.appliedIndex) }()
       default: break
       }
     }
@@ -959,15 +1057,99 @@ nonisolated extension Periscope_V1_SnapshotResult: SwiftProtobuf.Message, SwiftP
     if self.installed != false {
       try visitor.visitSingularBoolField(value: self.installed, fieldNumber: 1)
     }
-    if !self.error.isEmpty {
-      try visitor.visitSingularStringField(value: self.error, fieldNumber: 2)
+    if self.appliedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.appliedIndex, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_SnapshotResult, rhs: Periscope_V1_SnapshotResult) -> Bool {
     if lhs.installed != rhs.installed {return false}
-    if lhs.error != rhs.error {return false}
+    if lhs.appliedIndex != rhs.appliedIndex {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ConfChangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConfChangeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}type\0\u{3}node_id\0\u{3}from_node\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.type) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.nodeID) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.fromNode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    if self.type != .unspecified {
+      try visitor.visitSingularEnumField(value: self.type, fieldNumber: 2)
+    }
+    if self.nodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nodeID, fieldNumber: 3)
+    }
+    if self.fromNode != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromNode, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ConfChangeRequest, rhs: Periscope_V1_ConfChangeRequest) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.type != rhs.type {return false}
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.fromNode != rhs.fromNode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ConfChangeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConfChangeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{3}conf_state\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._confState) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 1)
+    }
+    try { if let v = self._confState {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ConfChangeResponse, rhs: Periscope_V1_ConfChangeResponse) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs._confState != rhs._confState {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1070,7 +1252,7 @@ nonisolated extension Periscope_V1_RegionMember: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BootstrapRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{1}region\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}page_token_key\0\u{1}members\0\u{3}node_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{1}region\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}page_token_key\0\u{1}members\0\u{3}node_id\0\u{1}joining\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1085,6 +1267,7 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
       case 5: try { try decoder.decodeSingularBytesField(value: &self.pageTokenKey) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.nodeID) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.joining) }()
       default: break
       }
     }
@@ -1112,6 +1295,9 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
     if self.nodeID != 0 {
       try visitor.visitSingularUInt64Field(value: self.nodeID, fieldNumber: 7)
     }
+    if self.joining != false {
+      try visitor.visitSingularBoolField(value: self.joining, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1123,6 +1309,7 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
     if lhs.pageTokenKey != rhs.pageTokenKey {return false}
     if lhs.members != rhs.members {return false}
     if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.joining != rhs.joining {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -43,6 +43,8 @@ struct NodeStartCommand: AsyncParsableCommand {
     var waitForInit = false
     @Flag(inversion: .prefixedNo, help: "In a region, hand shard leaderships to members leading fewer (every 5 s).")
     var balanceLeaders = true
+    @Option(help: "Compact a Raft group's log once this many applied entries sit in it, keeping a tenth for followers slightly behind (a follower further behind gets a snapshot).")
+    var compactLogAfter: Int?
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
 
     struct FileConfig: Decodable {
@@ -88,6 +90,11 @@ struct NodeStartCommand: AsyncParsableCommand {
         configuration.waitsForInit = waitForInit || (file.waitForInit ?? false)
         configuration.allowsFaultInjection = allowFaultInjection
         if !balanceLeaders { configuration.leaderBalanceInterval = nil }
+        if let entries = compactLogAfter {
+            guard entries >= 10 else { throw ValidationError("--compact-log-after must be at least 10 entries; got \(entries)") }
+            configuration.raftTuning.compactAfterEntries = entries
+            configuration.raftTuning.compactionKeepsEntries = entries / 10
+        }
         configuration.logger = Logger(label: "periscope.node")
         let eventLoopThreads = threads ?? file.threads ?? System.coreCount
         let logger = configuration.logger

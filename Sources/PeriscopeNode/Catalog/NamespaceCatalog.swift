@@ -27,15 +27,18 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         let database = try Database.open(at: path, options: options)
         do {
             let applied = try database.get(appliedKey).map { try readIndex($0) } ?? 0
-            let entries = try database.scan(range: .prefix(namespacePrefix)) { entries in
-                try entries.map { try JSONDecoder().decode(NamespaceEntry.self, from: Data($0.value)) }
-            }
-            return NamespaceCatalog(database: database,
-                                    state: State(applied: applied, byName: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })))
+            return NamespaceCatalog(database: database, state: State(applied: applied, byName: try storedNamespaces(in: database)))
         } catch {
             try? database.close()
             throw ShardError("the namespace catalog in \(path) is damaged: \(error)")
         }
+    }
+
+    private static func storedNamespaces(in database: Database) throws -> [String: NamespaceEntry] {
+        let entries = try database.scan(range: .prefix(namespacePrefix)) { entries in
+            try entries.map { try JSONDecoder().decode(NamespaceEntry.self, from: Data($0.value)) }
+        }
+        return Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })
     }
 
     private init(database: Database, state: State) {
@@ -98,6 +101,24 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         let applied = appliedIndex
         try database.syncWriteAheadLog()
         return applied
+    }
+
+    public func takeSnapshot() throws -> MachineSnapshot {
+        let snapshot = try database.makeSnapshot()
+        let applied = try database.get(Self.appliedKey, options: ReadOptions(snapshot: snapshot)).map { try Self.readIndex($0) } ?? 0
+        return MachineSnapshot(appliedIndex: applied) { [database] directory in
+            try database.exportFiles(of: [database.defaultColumnFamily], at: snapshot, to: directory)
+        }
+    }
+
+    public func installSnapshot(files: [ExportedFile], in directory: String, at index: UInt64) throws {
+        try state.withLock { state in
+            try database.replaceContents(of: database.defaultColumnFamily, with: files.map(\.name).sorted(), in: directory)
+            try database.put(Self.appliedKey, bigEndian(index), options: .buffered)
+            try database.syncWriteAheadLog()
+            state.applied = index
+            state.byName = try Self.storedNamespaces(in: database)
+        }
     }
 
     /// The namespace after `command`, or why not. Pure: the same on every replica.

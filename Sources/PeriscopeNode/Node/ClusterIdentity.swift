@@ -128,22 +128,8 @@ struct ClusterIdentity: Codable, Equatable {
     func save(in directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Self.writeDurably(try encoder.encode(self), to: directory + "/" + Self.fileName)
-    }
-
-    private static func writeDurably(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw ShardError("cannot create \(temporary)")
-        }
-        let file = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
-        try file.synchronize()
-        try file.close()
-        guard rename(temporary, path) == 0 else { throw ShardError("cannot rename \(temporary) to \(path): errno \(errno)") }
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
-        }
+        let path = directory + "/" + Self.fileName
+        try DurableFiles.write(try encoder.encode(self), to: path + ".tmp")
+        try DurableFiles.rename(path + ".tmp", to: path)
     }
 }

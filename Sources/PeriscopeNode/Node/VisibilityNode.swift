@@ -13,8 +13,8 @@ import Synchronization
 /// group's log with group commit, and the blocking executor queries run on. API-agnostic:
 /// the services (`Services/`) translate the wire to calls here.
 ///
-/// Today every group has this node as its only member; issue 8 adds replicas, through the
-/// same proposals.
+/// A node alone has every group to itself; in a region (docs/design.md §11) every group has
+/// a replica on each member, driven by the same loop.
 public final class VisibilityNode: Sendable {
     public let configuration: NodeConfiguration
     let identity: ClusterIdentity
@@ -62,7 +62,9 @@ public final class VisibilityNode: Sendable {
         let tokenKey = identity.pageTokenKeyBytes!
         let store = try RaftLogStore(path: directory + "/raft")
         let loop = RaftLoop(store: store, tickInterval: configuration.raftTickInterval)
-        let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, logger: configuration.logger)
+        let staging = SnapshotStaging(root: directory + "/snapshots")
+        try staging.prepare()
+        let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, staging: staging, logger: configuration.logger)
         for member in identity.initialMembers where member.nodeID != configuration.nodeID {
             transport.setAddress(try RPCEndpoint(member.address), of: member.nodeID)
         }
@@ -77,15 +79,17 @@ public final class VisibilityNode: Sendable {
             }
             let members = Set(identity.initialMembers.map(\.nodeID))
             let catalogGroup = try ReplicaGroup(id: catalogGroupID, node: configuration.nodeID, members: members, machine: catalog!,
-                                                store: store, loop: loop, tuning: configuration.raftTuning)
+                                                store: store, loop: loop, snapshotDirectory: staging.root,
+                                                tuning: configuration.raftTuning)
             let indexers = opened.map { ShardIndexer(shard: $0) }
             let groups = try opened.enumerated().map { index, shard in
                 // Every replica's indexer wakes when its shard applies, leader or follower.
                 try ReplicaGroup(id: groupID(ofShard: index), node: configuration.nodeID, members: members, machine: shard,
-                                 store: store, loop: loop, tuning: configuration.raftTuning, onApplied: { [indexer = indexers[index]] in
-                                     indexer.poke()
-                                 })
+                                 store: store, loop: loop, snapshotDirectory: staging.root, tuning: configuration.raftTuning,
+                                 onApplied: { [indexer = indexers[index]] in indexer.poke() })
             }
+            // Every group has installed what its log named: whatever else is staged, no log names.
+            staging.removeLeftovers()
             let node = VisibilityNode(configuration: configuration, identity: identity, catalog: catalog!, catalogGroup: catalogGroup,
                                       shards: opened, groups: groups, indexers: indexers, loop: loop, transport: transport, store: store,
                                       pageTokenKey: federatedTokenKey(from: tokenKey), metrics: metrics)

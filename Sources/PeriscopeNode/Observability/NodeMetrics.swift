@@ -56,6 +56,8 @@ extension VisibilityNode {
         metrics.gauge("periscope_raft_log_fsyncs").record(Double(counters.fsyncs))
         metrics.gauge("periscope_raft_log_entries_written").record(Double(counters.entriesWritten))
         metrics.gauge("periscope_raft_log_bytes_written").record(Double(counters.bytesWritten))
+        metrics.gauge("periscope_raft_snapshots_sent").record(Double(transport.snapshots.delivered))
+        metrics.gauge("periscope_raft_snapshots_installed").record(Double(transport.snapshotsInstalled))
         metrics.gauge("periscope_namespaces").record(Double(catalog.namespaces.count))
         metrics.gauge("periscope_node_ready").record(isReady ? 1 : 0)
         return metrics.exposition()

@@ -2,6 +2,7 @@ import Foundation
 import PeriscopeModel
 import PeriscopeRaft
 import PeriscopeRaftLog
+import PeriscopeShard
 import Synchronization
 
 /// What the loop needs of a group, whatever its state machine. Called on the loop's thread only.
@@ -21,6 +22,13 @@ protocol DrivenGroup: AnyObject, Sendable {
     func step(_ message: Message)
     /// The transport could not deliver a message to `peer` (its link is down or full).
     func reportUnreachable(_ peer: NodeID, snapshotFailed: Bool)
+    /// The transport's word on a snapshot it streamed to `peer`.
+    func reportSnapshot(to peer: NodeID, delivered: Bool)
+    /// The state machine frozen at the group's applied index, for a follower's snapshot.
+    func captureSnapshot() throws -> (metadata: SnapshotMetadata, machine: MachineSnapshot)
+    /// Steps a snapshot whose files are staged as `name`; true if it will be installed.
+    func receiveSnapshot(_ message: Message, named name: String) -> Bool
+    var appliedIndex: UInt64 { get }
 }
 
 /// Where the loop's outgoing messages go: the transport between nodes. `send` is called on
@@ -123,6 +131,21 @@ public final class RaftLoop: @unchecked Sendable {
                 groupsByID[message.group]?.reportUnreachable(peer, snapshotFailed: isSnapshot)
             }
         }
+    }
+
+    /// Runs `body` on the loop's thread with group `id` (nil if this node does not host it)
+    /// at the top of the next round, and returns what it returns.
+    func withGroup<T: Sendable>(_ id: GroupID, _ body: @escaping @Sendable ((any DrivenGroup)?) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
+                continuation.resume(with: Result { try body(groupsByID[id]) })
+            }
+        }
+    }
+
+    /// A snapshot the transport streamed to `peer` arrived and was taken (or failed).
+    func reportSnapshot(group: GroupID, to peer: NodeID, delivered: Bool) {
+        submit(orElse: { _ in }) { [self] in groupsByID[group]?.reportSnapshot(to: peer, delivered: delivered) }
     }
 
     /// Runs `work` on the loop's thread at the top of the next round, or calls `orElse` with

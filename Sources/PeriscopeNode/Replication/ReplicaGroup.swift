@@ -1,5 +1,6 @@
 import PeriscopeRaft
 import PeriscopeRaftLog
+import Foundation
 import PeriscopeShard
 import Synchronization
 
@@ -46,20 +47,29 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     private var nextReadID: UInt64 = 1
     private let published: Mutex<ReplicaStatus>
     private let onApplied: (@Sendable () -> Void)?
+    private let staging: SnapshotStaging?
 
-    /// Opens group `id` on this node: recovers its log from `store`, or creates it with
-    /// `members` as its voters (the log starts with a snapshot of that membership at index
-    /// 1). The machine's applied index tells Raft where to resume delivering entries.
-    public init(id: GroupID, node selfID: NodeID, members: Set<NodeID>, machine: Machine, store: RaftLogStore, loop: RaftLoop,
-                tuning: RaftTuning = RaftTuning(), onApplied: (@Sendable () -> Void)? = nil) throws {
-        precondition(members.contains(selfID), "node \(selfID) must be one of group \(id)'s members")
+    /// Opens group `id` on this node: recovers its log from `store`, or creates it. A new
+    /// group with `members` starts with those voters (its log starts with a snapshot of that
+    /// membership at index 1); one without (nil: this node joins a running region) starts
+    /// empty, a member of nothing, until its leader adds it and sends it a snapshot. The
+    /// machine's applied index tells Raft where to resume delivering entries; a snapshot
+    /// whose install a crash interrupted is installed again from `snapshotDirectory`, where
+    /// received snapshots wait (`SnapshotStaging`; without one, the group takes none).
+    public init(id: GroupID, node selfID: NodeID, members: Set<NodeID>?, machine: Machine, store: RaftLogStore, loop: RaftLoop,
+                snapshotDirectory: String? = nil, tuning: RaftTuning = RaftTuning(),
+                onApplied: (@Sendable () -> Void)? = nil) throws {
+        let staging = snapshotDirectory.map(SnapshotStaging.init(root:))
+        precondition(members?.contains(selfID) ?? true, "node \(selfID) must be one of group \(id)'s members")
         precondition(tuning.compactAfterEntries > tuning.compactionKeepsEntries && tuning.compactionKeepsEntries >= 0,
                      "compactAfterEntries must exceed compactionKeepsEntries")
         let log: MemoryStorage
         if try store.groups().contains(id) {
             log = try store.recover(group: id)
+        } else if members == nil {
+            log = MemoryStorage()
         } else {
-            let genesis = Snapshot(metadata: SnapshotMetadata(index: 1, term: 1, confState: ConfState(voters: members)))
+            let genesis = Snapshot(metadata: SnapshotMetadata(index: 1, term: 1, confState: ConfState(voters: members!)))
             log = MemoryStorage(snapshot: genesis, hardState: HardState(term: 1, commit: 1))
             var write = GroupWrite(group: id)
             write.recordSnapshot(genesis)
@@ -68,13 +78,15 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
             try store.write([write])
         }
         let (hardState, _) = log.initialState()
+        try Self.finishInterruptedInstall(of: id, log: log, machine: machine, staging: staging)
         let applied = machine.appliedIndex
         guard applied <= hardState.commit else {
             throw ReplicationError.storageFailed("group \(id): the state machine applied index \(applied), past the log's commit "
                 + "index \(hardState.commit): the log store and the state machine are not from the same node")
         }
-        // A snapshot here records membership only (the genesis one, at index 1, nothing at
-        // all): a machine that has not applied through it can never get those entries back.
+        // The log's snapshot is the genesis one, one this replica took to compact (through
+        // what its machine had made durable), or one received and installed above: a
+        // machine that has not applied through it can never get those entries back.
         let snapshotIndex = log.snapshot.metadata.index
         guard applied >= snapshotIndex || snapshotIndex <= 1 else {
             throw ReplicationError.storageFailed("group \(id): the state machine has applied only through index \(applied), but the "
@@ -90,6 +102,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
         self.selfID = selfID
         self.tuning = tuning
         self.onApplied = onApplied
+        self.staging = staging
         self.log = log
         node = RaftNode(config: config, storage: log, random: SystemRandomNumberGenerator())
         published = Mutex(ReplicaStatus(role: .follower, term: hardState.term, leader: nil, committedIndex: hardState.commit,
@@ -98,6 +111,18 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     }
 
     public var status: ReplicaStatus { published.withLock { $0 } }
+
+    /// A received snapshot the log records but the machine has not installed (a crash
+    /// between persisting it and installing it): install it now, from its staged files.
+    private static func finishInterruptedInstall(of id: GroupID, log: MemoryStorage, machine: Machine,
+                                                 staging: SnapshotStaging?) throws {
+        let snapshot = log.snapshot
+        guard machine.appliedIndex < snapshot.metadata.index, !snapshot.data.isEmpty, let staging,
+              let name = String(bytes: snapshot.data, encoding: .utf8),
+              FileManager.default.fileExists(atPath: staging.path(of: name)) else { return }
+        try machine.installSnapshot(files: try staging.manifest(of: name), in: staging.path(of: name), at: snapshot.metadata.index)
+        staging.remove(name)
+    }
 
     /// The commit index the group's leader confirmed it still leads at (ReadIndex: a
     /// heartbeat round a quorum answered, asked of the leader by a follower). Everything
@@ -181,7 +206,8 @@ public struct RaftTuning: Sendable {
     /// The log is compacted once this many applied entries sit in it (its memory and its
     /// redelivery after a restart are bounded by about this much)...
     public var compactAfterEntries = 10_000
-    /// ...keeping this many of them, for followers slightly behind (issue 8).
+    /// ...keeping this many of them, for followers slightly behind (one further behind gets
+    /// a snapshot).
     public var compactionKeepsEntries = 1_000
     public init() {}
 }
@@ -212,7 +238,10 @@ extension ReplicaGroup: DrivenGroup {
 
     func persisted(_ ready: Ready) throws {
         log.persist(ready)
-        let entries = ready.committedEntries.filter { $0.kind == .normal }.map { CommittedEntry(index: $0.index, data: $0.data) }
+        if let snapshot = ready.snapshot { try install(snapshot) }
+        // Membership changes reach the machine as entries without data, so its applied index
+        // is always the group's (a snapshot taken between rounds is exactly at it).
+        let entries = ready.committedEntries.map { CommittedEntry(index: $0.index, data: $0.kind == .normal ? $0.data : []) }
         let outcomes = entries.isEmpty ? [:] : try machine.apply(entries)
         if !entries.isEmpty { onApplied?() }
         for entry in ready.committedEntries {
@@ -253,7 +282,7 @@ extension ReplicaGroup: DrivenGroup {
     /// Compacts the log once `compactAfterEntries` applied entries sit in it: first the
     /// machine makes its applied state durable (the shard's writes are not fsync'd), then
     /// a snapshot record at that index (membership only: a follower needing the data gets
-    /// the shard's files, issue 8) and the compaction point are persisted, and the entries
+    /// the machine's files, frozen when they are sent: `SnapshotSender`) and the compaction point are persisted, and the entries
     /// before `compactionKeepsEntries` from it are dropped, on disk and in memory.
     private func compactIfDue() throws {
         let applied = node.appliedIndex
@@ -273,6 +302,48 @@ extension ReplicaGroup: DrivenGroup {
             throw ReplicationError.storageFailed("group \(id): compacting the log through \(through): \(error)")
         }
     }
+
+    /// Installs a snapshot received from the leader (its log record is durable already):
+    /// the machine takes the staged files, which are removed once it has them durably.
+    private func install(_ snapshot: Snapshot) throws {
+        guard let staging, let name = String(bytes: snapshot.data, encoding: .utf8), !name.isEmpty else {
+            throw ReplicationError.storageFailed("group \(id): a snapshot at index \(snapshot.metadata.index) arrived without its files")
+        }
+        do {
+            try machine.installSnapshot(files: try staging.manifest(of: name), in: staging.path(of: name), at: snapshot.metadata.index)
+        } catch {
+            throw ReplicationError.storageFailed("group \(id): installing the snapshot at index \(snapshot.metadata.index): \(error)")
+        }
+        staging.remove(name)
+        onApplied?()
+    }
+
+    /// Freezes the machine for a follower that needs a snapshot. Called between rounds, when
+    /// the machine has applied exactly what the group has: the metadata (index, term and
+    /// membership) describes that state, whatever older snapshot the Raft core asked to send.
+    func captureSnapshot() throws -> (metadata: SnapshotMetadata, machine: MachineSnapshot) {
+        let frozen = try machine.takeSnapshot()
+        let index = node.appliedIndex
+        guard frozen.appliedIndex <= index, let term = node.term(at: index) else {
+            throw ReplicationError.refused(group: id, reason: "the machine applied \(frozen.appliedIndex), the group \(index): "
+                + "no snapshot can describe both")
+        }
+        return (SnapshotMetadata(index: index, term: term, confState: node.confState), frozen)
+    }
+
+    /// Steps a snapshot whose files are staged as `name`. True if Raft takes it (it is
+    /// installed with the next Ready); false if the log already covers it, and then the
+    /// staged files are removed here.
+    func receiveSnapshot(_ message: Message, named name: String) -> Bool {
+        node.step(message)
+        let taken = message.snapshot.map { node.pendingSnapshotIndex == $0.metadata.index } ?? false
+        if !taken { staging?.remove(name) }
+        return taken
+    }
+
+    func reportSnapshot(to peer: NodeID, delivered: Bool) { node.reportSnapshot(to: peer, delivered: delivered) }
+
+    var appliedIndex: UInt64 { node.appliedIndex }
 
     func failWaiting(_ error: ReplicationError) {
         let failed = waiting

@@ -1,4 +1,5 @@
 import PeriscopeShard
+import PeriscopeStorage
 
 /// What a Raft group replicates into: a shard, or the node's catalog. Called only from the
 /// `RaftLoop`'s thread, in log order.
@@ -19,9 +20,18 @@ public protocol ReplicatedStateMachine: AnyObject, Sendable {
     /// index that now does. The group compacts its log only through such an index: the
     /// entries after it are what a restart must deliver again.
     func syncApplied() throws -> UInt64
+
+    /// Freezes the applied state (cheaply: the files are written later, off the loop's
+    /// thread) for a replica that needs a snapshot. Its applied index is the group's.
+    func takeSnapshot() throws -> MachineSnapshot
+
+    /// Replaces the whole state with a snapshot's `files` (in `directory`, made by another
+    /// replica's `takeSnapshot`) and makes the applied index `index`. A throw is a storage
+    /// failure, as for `apply`.
+    func installSnapshot(files: [ExportedFile], in directory: String, at index: UInt64) throws
 }
 
 extension Shard: ReplicatedStateMachine {
-    // `appliedIndex`, `apply(_: [CommittedEntry]) -> [UInt64: [ApplyOutcome]]` and
-    // `syncApplied()` are the shard's own.
+    // `appliedIndex`, `apply(_: [CommittedEntry]) -> [UInt64: [ApplyOutcome]]`,
+    // `syncApplied()`, `takeSnapshot()` and `installSnapshot` are the shard's own.
 }

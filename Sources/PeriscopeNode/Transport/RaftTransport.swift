@@ -16,12 +16,10 @@ final class RaftTransport: RaftMessageSender, Sendable {
     private let loop: RaftLoop
     private let logger: Logger
     private let limits: PeerLink.Limits
-    private let addresses = Mutex<[NodeID: RPCEndpoint]>([:])
+    private let peers = PeerBook()
     /// Nil once closed.
     private let links = Mutex<[NodeID: PeerLink]?>([:])
     private let stats = Mutex(Statistics())
-    /// Nodes this one is cut off from by fault injection (tests and chaos only).
-    private let isolated = Mutex<Set<NodeID>>([])
 
     struct Statistics: Sendable {
         var batchesReceived = 0
@@ -39,38 +37,50 @@ final class RaftTransport: RaftMessageSender, Sendable {
         return configuration
     }()
 
-    init(selfID: NodeID, loop: RaftLoop, logger: Logger, limits: PeerLink.Limits = PeerLink.Limits()) {
+    let snapshots: SnapshotSender
+    private let snapshotReceiver: SnapshotReceiver
+
+    init(selfID: NodeID, loop: RaftLoop, staging: SnapshotStaging, logger: Logger, limits: PeerLink.Limits = PeerLink.Limits()) {
         self.selfID = selfID
         self.loop = loop
         self.logger = logger
         self.limits = limits
-        pool = RPCConnectionPool(configuration: Self.peerConnection)
+        let pool = RPCConnectionPool(configuration: Self.peerConnection)
+        self.pool = pool
+        let peers = self.peers
+        snapshots = SnapshotSender(selfID: selfID, loop: loop, pool: pool, staging: staging,
+                                   resolve: { node in peers.addresses.withLock { $0[node] } }, logger: logger)
+        snapshotReceiver = SnapshotReceiver(selfID: selfID, loop: loop, staging: staging,
+                                            isIsolated: { node in peers.isolated.withLock { $0.contains(node) } }, logger: logger)
     }
 
     /// Records where `node` listens; a link to it connects there from its next attempt.
     func setAddress(_ endpoint: RPCEndpoint, of node: NodeID) {
-        addresses.withLock { $0[node] = endpoint }
+        peers.addresses.withLock { $0[node] = endpoint }
     }
 
-    func address(of node: NodeID) -> RPCEndpoint? { addresses.withLock { $0[node] } }
+    func address(of node: NodeID) -> RPCEndpoint? { peers.addresses.withLock { $0[node] } }
 
     var statistics: Statistics { stats.withLock { $0 } }
+
+    /// Snapshots received from leaders and installed since the node started.
+    var snapshotsInstalled: Int { snapshotReceiver.installed }
 
     /// Whether the link to `node` has a stream up.
     func isConnected(to node: NodeID) -> Bool { links.withLock { $0?[node]?.isConnected ?? false } }
 
-    /// Cuts this node off from `peers` (empty: heals): their Raft messages are dropped both
+    /// Cuts this node off from `nodes` (empty: heals): their Raft messages are dropped both
     /// ways and their calls refused. Fault injection for tests and chaos runs.
-    func isolate(from peers: Set<NodeID>) {
-        isolated.withLock { $0 = peers }
-        for peer in peers {
+    func isolate(from nodes: Set<NodeID>) {
+        peers.isolated.withLock { $0 = nodes }
+        for peer in nodes {
             if let endpoint = address(of: peer) { Task { [pool] in await pool.discardAll(for: endpoint) } }
         }
     }
 
-    var isolatedFrom: Set<NodeID> { isolated.withLock { $0 } }
+    var isolatedFrom: Set<NodeID> { peers.isolated.withLock { $0 } }
 
-    func isIsolated(from peer: NodeID) -> Bool { isolated.withLock { $0.contains(peer) } }
+    func isIsolated(from peer: NodeID) -> Bool { peers.isolated.withLock { $0.contains(peer) } }
 
     // MARK: RaftMessageSender (the loop's thread)
 
@@ -79,15 +89,14 @@ final class RaftTransport: RaftMessageSender, Sendable {
         for message in messages { byPeer[message.message.to, default: []].append(message) }
         for (peer, messages) in byPeer {
             guard peer != selfID else { preconditionFailure("a group addressed a message to its own node: \(messages[0].message)") }
-            // A snapshot's data streams on its own call (issue 8's snapshot path); until it
-            // can, the leader is told it failed and keeps the follower paused.
+            // A snapshot's data streams on a call of its own, never behind the link's batches.
             let (snapshots, ordinary) = messages.partitioned { $0.message.kind == .snapshot }
-            if !snapshots.isEmpty { loop.undelivered(snapshots, to: peer) }
             if isIsolated(from: peer) {
-                if !ordinary.isEmpty { dropped(ordinary, to: peer) }
-            } else if !ordinary.isEmpty {
-                link(to: peer)?.send(ordinary)
+                dropped(messages, to: peer)
+                continue
             }
+            for snapshot in snapshots { self.snapshots.send(snapshot) }
+            if !ordinary.isEmpty { link(to: peer)?.send(ordinary) }
         }
     }
 
@@ -123,6 +132,7 @@ final class RaftTransport: RaftMessageSender, Sendable {
     // MARK: Receiving
 
     func register(in router: inout RPCRouter) {
+        snapshotReceiver.register(in: &router)
         router.bidirectionalStreaming(RaftTransportMethods.exchange) { [self] batches, acks, _ in
             for try await batch in batches {
                 guard !isIsolated(from: batch.fromNode) else {
@@ -161,6 +171,13 @@ final class RaftTransport: RaftMessageSender, Sendable {
             }
         }
     }
+}
+
+/// Where the other nodes listen, and which of them this node is cut off from by fault
+/// injection (tests and chaos only); shared with the snapshot paths.
+final class PeerBook: Sendable {
+    let addresses = Mutex<[NodeID: RPCEndpoint]>([:])
+    let isolated = Mutex<Set<NodeID>>([])
 }
 
 extension Array {

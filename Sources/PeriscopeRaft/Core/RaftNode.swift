@@ -28,6 +28,10 @@ public final class RaftNode {
     /// The membership as of the applied index: what to record in a snapshot taken now.
     public var confState: ConfState { raft.tracker.config }
     public var appliedIndex: LogIndex { raft.log.applied }
+    /// The index of a snapshot received from the leader and not yet handed out in a Ready.
+    public var pendingSnapshotIndex: LogIndex? { raft.log.unstable.snapshot?.metadata.index }
+    /// The term of the entry at `index`, if the log still holds it (or its compaction point).
+    public func term(at index: LogIndex) -> Term? { try? raft.log.term(at: index) }
     public var committedIndex: LogIndex { raft.log.committed }
 
     // MARK: Events in

@@ -27,8 +27,8 @@ extension Shard {
             var pending = PendingApply(shard: self, horizons: state.horizons)
             var outcomes: [UInt64: [ApplyOutcome]] = [:]
             var applied = state.appliedIndex
-            // Indexes may skip (entries without shard data, such as a leader's empty entry or a
-            // membership change, are not passed) but never go back.
+            // Indexes may skip but never go back. Entries without shard data (a leader's empty
+            // entry, a membership change) come with no data: they only move the applied index.
             for entry in entries where entry.index > applied {
                 outcomes[entry.index] = entry.data.isEmpty ? [] : try pending.apply(entry)
                 applied = entry.index

@@ -23,6 +23,15 @@ final class IndexProgress: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Sets the watermark outright, even backwards: the shard's contents were replaced by a
+    /// snapshot whose indexes stand elsewhere.
+    func reset(to newWatermark: UInt64) {
+        condition.lock()
+        watermark = newWatermark
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Blocks until the watermark reaches `index` or `timeout` passes; returns the watermark.
     func wait(for index: UInt64, timeout: Duration) -> UInt64 {
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
