@@ -9,8 +9,9 @@ struct Periscope: AsyncParsableCommand {
         discussion: """
             Start a node with `periscope node start` (data in ./data, listening on 127.0.0.1:7280), then write \
             and query it with `periscope write`, `periscope query list|count|explain`, `periscope namespace` and \
-            `periscope search-attribute`. A single node runs every shard as a Raft group of one; replicated \
-            regions (clusters) are not built yet; see README.md, "Status".
+            `periscope search-attribute`. A single node runs every shard as a Raft group of one; a region of \
+            3 or 5 nodes replicates every shard on each (`periscope cluster init|add-node|remove-node`, \
+            `cluster/start.sh`). See README.md, "Status", for what is not built yet.
             """,
         version: PeriscopeVersion.current,
         subcommands: [NodeCommand.self, ClusterCommand.self, NamespaceCommand.self, SearchAttributeCommand.self, WriteCommand.self, QueryCommand.self,
@@ -22,7 +23,8 @@ struct Periscope: AsyncParsableCommand {
     func run() async throws {
         print("periscope \(PeriscopeVersion.current)")
         print("Start a node: `periscope node start` (one node, data in ./data, 127.0.0.1:7280). "
-            + "Replicated regions of several nodes are not built yet.\n")
+            + "A replicated region: `cluster/start.sh` or `periscope cluster init`. "
+            + "Not built yet: the chaos harness, migration tooling, regions federating.\n")
         print(Periscope.helpMessage())
     }
 }

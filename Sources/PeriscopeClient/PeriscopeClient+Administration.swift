@@ -61,16 +61,20 @@ extension PeriscopeClient {
         try await call(AdminMethods.getNamespacePlacement, .with { $0.namespace = namespace })
     }
 
-    /// Membership and placement changes: a single node answers them `unimplemented` until
-    /// replicated regions exist; the calls are here so servers code against one API.
+    /// Namespace placement across regions: answered `unimplemented` until regions federate;
+    /// the call is here so servers code against one API.
     public func setNamespacePlacement(_ namespace: String, homeRegion: String) async throws(PeriscopeError) -> Periscope_V1_NamespacePlacement {
         try await call(AdminMethods.setNamespacePlacement, .with { $0.namespace = namespace; $0.homeRegion = homeRegion }, idempotent: false)
     }
 
+    /// Adds a node (started with `--wait-for-init`) to the region. Returns once the region
+    /// map records it as joining; `clusterStatus()` shows it `active` once it votes in every group.
     public func addNode(id: String, address: String) async throws(PeriscopeError) -> Periscope_V1_ShardMap {
         try await call(AdminMethods.addNode, .with { $0.nodeID = id; $0.address = address }, idempotent: false).shardMap
     }
 
+    /// Removes a node from the region. Returns once the region map records it as leaving;
+    /// it is gone from `clusterStatus()` once no group has a replica on it.
     public func removeNode(id: String) async throws(PeriscopeError) -> Periscope_V1_ShardMap {
         try await call(AdminMethods.removeNode, .with { $0.nodeID = id }, idempotent: false).shardMap
     }

@@ -11,6 +11,8 @@ import Testing
     /// Writers record until `stop`, or until they fail (the node went away) unless
     /// `throughFailures` (then a failed write is not acknowledged and the next is tried);
     /// returns the acknowledged ids.
+    /// Writers stop when `stop` says so or their task is cancelled (a test that throws
+    /// cancels its pending `async let`s: the load must not outlive it).
     static func load(_ client: PeriscopeClient, writers: Int, prefix: String, type: String = "crash", acknowledgedSoFar: AckCounter,
                      throughFailures: Bool = false, stop: @escaping @Sendable () -> Bool) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
@@ -18,7 +20,7 @@ import Testing
                 group.addTask {
                     var acknowledged: [String] = []
                     var number = 0
-                    while !stop() {
+                    while !stop(), !Task.isCancelled {
                         let id = "\(prefix)-\(writer)-\(number)"
                         let execution = Execution.with {
                             $0.workflowID = id; $0.runID = "r"; $0.workflowType = type; $0.taskQueue = "q"; $0.status = .running

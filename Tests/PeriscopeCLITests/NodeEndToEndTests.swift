@@ -208,7 +208,9 @@ import Testing
         #expect(status.shardCount == 2 && status.nodes.map(\.address) == [node.address] && status.unavailableShards.isEmpty, "\(status)")
         let map = try await client.shardMap()
         #expect(map.shards.count == 2 && map.shards.allSatisfy { $0.leaderNodeID == "1" })
-        let unimplemented = await refusal { _ = try await client.addNode(id: "2", address: "127.0.0.2:7280") }
+        let badAddress = await refusal { _ = try await client.addNode(id: "2", address: "nowhere") }
+        #expect(badAddress?.code == .invalidArgument && badAddress?.message.contains("not host:port") == true, "\(String(describing: badAddress))")
+        let unimplemented = await refusal { _ = try await client.setNamespacePlacement("default", homeRegion: "elsewhere") }
         #expect(unimplemented?.code == .unimplemented)
         let placement = try await client.namespacePlacement("default")
         #expect(placement.homeRegion == "local" && placement.replicaRegions == ["local"])

@@ -52,6 +52,14 @@ final class RegionProcesses: @unchecked Sendable {
                                            extra: ["--wait-for-init", "--node-id", "\(id)"] + extra, timeout: .seconds(90))
     }
 
+    /// Starts node `id` with `--wait-for-init`, outside the region until `cluster add-node`
+    /// adds it; returns once it serves as a member (so run it beside the add).
+    func launchJoining(_ id: UInt64) async throws {
+        precondition(nodes[id] == nil, "node \(id) is running")
+        let process = try await launch(id)
+        nodes[id] = process
+    }
+
     func kill(_ id: UInt64) {
         nodes[id]?.killMinusNine()
         nodes[id] = nil
@@ -105,8 +113,11 @@ final class RegionProcesses: @unchecked Sendable {
         return "replicas never reached one applied index: \(last)"
     }
 
-    func stopAll() async {
-        for (_, node) in nodes { _ = try? await node.terminate() }
+    /// Kills every node (SIGKILL, waited for) and removes the region's directory: for a
+    /// test's `defer`, which cannot await (a `Task` there may never run before the test
+    /// process exits, leaving the nodes running).
+    func killAll() {
+        for (_, node) in nodes { node.killMinusNine() }
         nodes = [:]
         try? FileManager.default.removeItem(atPath: directory)
     }

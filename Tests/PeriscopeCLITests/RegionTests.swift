@@ -27,7 +27,7 @@ import Testing
 
     @Test func leaderKilledMidLoadLosesNothingAndReplicasConverge() async throws {
         let region = try await RegionProcesses.start(count: 3, subnet: 61)
-        defer { Task { await region.stopAll() } }
+        defer { region.killAll() }
         try await region.awaitReady(via: 1)
 
         // Written through node 2, read through node 3.
@@ -91,7 +91,7 @@ import Testing
     /// cannot catch up from the log, so the leaders stream snapshots (SST files) to it.
     @Test func aNodeBehindTheCompactedLogCatchesUpBySnapshot() async throws {
         let region = try await RegionProcesses.start(count: 3, subnet: 64, extra: ["--compact-log-after", "100"])
-        defer { Task { await region.stopAll() } }
+        defer { region.killAll() }
         try await region.awaitReady(via: 1)
         region.kill(3)
 
@@ -118,9 +118,65 @@ import Testing
         await three.close()
     }
 
+    /// Membership under load: a fourth node is added (a learner of every group, filled by
+    /// snapshots, then a voter), then node 2 is removed, with 8 writers going all along
+    /// through the CLI's own commands; nothing acknowledged is lost and the three remaining
+    /// members agree.
+    @Test func aNodeAddedAndAnotherRemovedUnderLoadLoseNothing() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 65)
+        defer { region.killAll() }
+        try await region.awaitReady(via: 1)
+        let one = try await region.client(1)
+        let counter = AckCounter()
+        async let acknowledged = NodeCrashTests.load(one, writers: 8, prefix: "moving", type: "moving", acknowledgedSoFar: counter,
+                                                     throughFailures: true, stop: { counter.stopped.load(ordering: .relaxed) })
+        func acknowledgedMore(than count: Int) async -> Bool {
+            await waitUntil(counter.value.load(ordering: .relaxed) >= count + 200, timeout: .seconds(120))
+        }
+        #expect(await acknowledgedMore(than: 0))
+
+        // The new node starts outside the region; add-node makes it a member and waits.
+        async let started: Void = region.launchJoining(4)
+        let add = try await runTool(CLITests.binary, ["cluster", "add-node", "--address", region.address(of: 1), "--node-id", "4",
+                                                      "--node-address", region.address(of: 4), "--wait", "120"], timeout: .seconds(150))
+        try await started
+        #expect(add.status == 0 && add.stdout.contains("node 4 is an active member"), "\(add.stdout)\(add.stderr)")
+        #expect(await acknowledgedMore(than: counter.value.load(ordering: .relaxed)), "writes continue after the add")
+
+        let remove = try await runTool(CLITests.binary, ["cluster", "remove-node", "--address", region.address(of: 1), "--node-id", "2",
+                                                         "--wait", "120"], timeout: .seconds(150))
+        #expect(remove.status == 0 && remove.stdout.contains("node 2 has left the region"), "\(remove.stdout)\(remove.stderr)")
+        #expect(await acknowledgedMore(than: counter.value.load(ordering: .relaxed)), "writes continue after the removal")
+        counter.stopped.store(true, ordering: .relaxed)
+        let ids = await acknowledged
+        await one.close()
+        region.kill(2)
+
+        let four = try await region.client(4)
+        let status = try await four.clusterStatus()
+        #expect(status.nodes.map(\.nodeID) == ["1", "3", "4"] && status.nodes.allSatisfy { $0.state == .active }, "\(status)")
+        for shard in try await four.shardMap().shards {
+            #expect(Set(shard.replicas.map(\.nodeID)) == ["1", "3", "4"] && shard.replicas.allSatisfy { $0.role == .voter },
+                    "shard \(shard.shardID): \(shard.replicas)")
+        }
+        let listed = try await Self.listed(four, query: "WorkflowType = 'moving'")
+        let missing = ids.filter { !listed.contains($0) }
+        #expect(missing.isEmpty, "\(missing.count) of \(ids.count) acknowledged writes are missing through node 4, e.g. \(missing.prefix(3))")
+        await four.close()
+        let disagreement = try await region.replicasAgree()
+        #expect(disagreement == nil, "\(disagreement ?? "")")
+
+        // Refusals: a member again, a change while none is possible, an unknown node.
+        let again = try await runTool(CLITests.binary, ["cluster", "add-node", "--address", region.address(of: 1), "--node-id", "3",
+                                                        "--node-address", "127.0.65.9:1"])
+        #expect(again.status == 4 && again.stderr.contains("node 3 is already a member"), "\(again.stderr)")
+        let unknown = try await runTool(CLITests.binary, ["cluster", "remove-node", "--address", region.address(of: 1), "--node-id", "9"])
+        #expect(unknown.status == 3 && unknown.stderr.contains("node 9 is not a member"), "\(unknown.stderr)")
+    }
+
     @Test func leadershipsSpreadOverTheMembers() async throws {
         let region = try await RegionProcesses.start(count: 3, subnet: 63)
-        defer { Task { await region.stopAll() } }
+        defer { region.killAll() }
         try await region.awaitReady(via: 1)
         let client = try await region.client(1)
         // Every shard led by node 1: the balancers must hand leaderships to nodes 2 and 3.
@@ -139,7 +195,7 @@ import Testing
     @Test func aCutOffNodeServesNoStaleStrongReads() async throws {
         // Balancing off: the leaders stay where the test puts them.
         let region = try await RegionProcesses.start(count: 3, subnet: 62, extra: ["--allow-fault-injection", "--no-balance-leaders"])
-        defer { Task { await region.stopAll() } }
+        defer { region.killAll() }
         try await region.awaitReady(via: 1)
         let one = try await region.client(1) { $0.routesWritesToLeaders = false }
         // Each refusal is seen as it is, not retried into the deadline.

@@ -41,7 +41,7 @@ import Testing
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let node = try await NodeProcess.start(data: directory + "/data")
-        defer { Task { _ = try? await node.terminate() } }
+        defer { node.killMinusNine() }
         let client = try await RPCClient.connect(host: node.host, port: node.port)
 
         func expectRefused(_ chunks: [Periscope_V1_SnapshotChunk], _ code: RPCStatus.Code, _ words: String,

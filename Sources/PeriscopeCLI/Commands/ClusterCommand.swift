@@ -134,17 +134,36 @@ struct ClusterTransferLeaderCommand: AsyncParsableCommand {
 
 struct ClusterAddNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add-node", abstract: "Add a node to the region (not built yet: answers unimplemented, exit status 65).")
+        commandName: "add-node",
+        abstract: "Add a node to the region and wait until it is an active member.",
+        discussion: """
+            Start the new node first with `periscope node start --wait-for-init --node-id ID --host H --port P`. \
+            The region records it as joining; the member leading the region map then sends it the region, \
+            makes it a learner of every group (each group's leader streams it a snapshot), promotes it to \
+            voter once caught up and marks it active. Progress is printed until then. Exit status 0: active; \
+            2: refused (another change under way, the region is full); 4: the id or address is taken; \
+            69: not active within --wait seconds (the change goes on: `cluster status` shows it).
+            """
+    )
 
     @OptionGroup var client: ClientOptions
     @Option(help: "The new node's id.") var nodeId: String
     @Option(name: .customLong("node-address"), help: "The new node's HOST:PORT.") var nodeAddress: String
+    @Option(help: "Seconds to wait for the node to become active (0: do not wait).") var wait: Double = 600
 
     func run() async throws {
         try await reportingFailures {
             try await client.withClient { client in
                 let map = try await client.addNode(id: nodeId, address: nodeAddress)
-                print("node \(nodeId) added; shard map version \(map.version)")
+                print("node \(nodeId) is joining (region map version \(map.version))")
+                try await awaitMembership(client, wait: wait) { status, map in
+                    guard let node = status.nodes.first(where: { $0.nodeID == nodeId }) else { return (false, "not in the region map") }
+                    let roles = map.shards.map { shard in shard.replicas.first { $0.nodeID == nodeId } }
+                    let voters = roles.filter { $0?.role == .voter }.count
+                    let learners = roles.filter { $0?.role == .learner }.count
+                    return (node.state == .active, "\(node.state): voter of \(voters), learner of \(learners) of \(map.shards.count) shards")
+                }
+                print("node \(nodeId) is an active member")
             }
         }
     }
@@ -152,18 +171,60 @@ struct ClusterAddNodeCommand: AsyncParsableCommand {
 
 struct ClusterRemoveNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "remove-node", abstract: "Remove a node from the region (not built yet: answers unimplemented, exit status 65).")
+        commandName: "remove-node",
+        abstract: "Remove a node from the region and wait until it has left.",
+        discussion: """
+            The region records it as leaving; the member leading the region map removes its replica from \
+            every group (a leader removing itself hands leadership over first; every other member holds each \
+            group's data already), then removes it from the map. A dead node is removed the same way: to \
+            replace one, add the new node, then remove the dead one. Stop the removed node's process \
+            afterwards. Exit status 0: removed; 2: refused (another change under way, the last member); \
+            3: no such member; 69: not removed within --wait seconds.
+            """
+    )
 
     @OptionGroup var client: ClientOptions
     @Option(help: "The node's id.") var nodeId: String
+    @Option(help: "Seconds to wait for the node to leave (0: do not wait).") var wait: Double = 600
 
     func run() async throws {
         try await reportingFailures {
             try await client.withClient { client in
                 let map = try await client.removeNode(id: nodeId)
-                print("node \(nodeId) removed; shard map version \(map.version)")
+                print("node \(nodeId) is leaving (region map version \(map.version))")
+                try await awaitMembership(client, wait: wait) { status, map in
+                    guard status.nodes.contains(where: { $0.nodeID == nodeId }) else { return (true, "left") }
+                    let replicas = map.shards.filter { $0.replicas.contains { $0.nodeID == nodeId } }.count
+                    return (false, "leaving: still a replica of \(replicas) of \(map.shards.count) shards")
+                }
+                print("node \(nodeId) has left the region; its process can be stopped")
             }
         }
+    }
+}
+
+/// Polls the region until `done` says the change finished, printing each new progress line;
+/// exit status 69 after `wait` seconds.
+private func awaitMembership(_ client: PeriscopeClient, wait: Double,
+                             _ done: (Periscope_V1_ClusterStatus, Periscope_V1_ShardMap) -> (Bool, String)) async throws {
+    guard wait > 0 else { return }
+    let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1_000))
+    var last = ""
+    while true {
+        // A member may be briefly unable to answer while leaderships move: ask again.
+        if let status = try? await client.clusterStatus(), let map = try? await client.shardMap() {
+            let (finished, progress) = done(status, map)
+            if progress != last {
+                print("  \(progress)")
+                last = progress
+            }
+            if finished { return }
+        }
+        guard ContinuousClock.now < deadline else {
+            FileHandle.standardError.write(Data("error: the change did not finish within \(wait) s (it goes on; see `periscope cluster status`)\n".utf8))
+            throw ExitCode(69)
+        }
+        try await Task.sleep(for: .milliseconds(250))
     }
 }
 

@@ -7,6 +7,7 @@ import NIOSSL
 public final class HTTP2ClientConnection: Sendable {
     public let channel: any Channel
     private let handler: NIOLoopBound<HTTP2ConnectionHandler>
+    private let goAway: GoAwayFlag
 
     public static func connect(
         host: String,
@@ -35,16 +36,17 @@ public final class HTTP2ClientConnection: Sendable {
             }
             .connect(host: host, port: port)
             .get()
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self),
-                         eventLoop: channel.eventLoop)
+        let (handler, goAway) = try await channel.eventLoop.submit {
+            let handler = try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self)
+            return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.peerWentAway)
         }.get()
-        return HTTP2ClientConnection(channel: channel, handler: handler)
+        return HTTP2ClientConnection(channel: channel, handler: handler, goAway: goAway)
     }
 
-    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>) {
+    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>, goAway: GoAwayFlag) {
         self.channel = channel
         self.handler = handler
+        self.goAway = goAway
     }
 
     /// Opens a stream with `headers` (`:method`, `:scheme`, `:authority`, `:path` first).
@@ -80,6 +82,10 @@ public final class HTTP2ClientConnection: Sendable {
 
     /// Whether the connection is still up (it may still be draining after a GOAWAY).
     public var isOpen: Bool { channel.isActive }
+
+    /// Whether new calls may start here: up, and the server has not sent GOAWAY (after one
+    /// it refuses every new stream while the old ones drain; callers should reconnect).
+    public var acceptsNewStreams: Bool { channel.isActive && !goAway.isSet }
 }
 
 /// Moves a value that is not Sendable to the event loop that will own it from then on.

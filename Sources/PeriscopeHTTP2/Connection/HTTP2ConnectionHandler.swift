@@ -34,6 +34,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// Why the connection ended, reported to streams still open when it goes.
     private var closeReason: HTTP2Error?
     private(set) var receivedGoAway: (lastStreamID: Int32, code: HTTP2ErrorCode)?
+    /// Set once the peer sent GOAWAY: readable from any thread, so a connection pool stops
+    /// handing out a connection that will refuse every new stream.
+    let peerWentAway = GoAwayFlag()
 
     private var keepaliveTask: RepeatedTask?
     private var pingSentAt: NIODeadline?
@@ -159,6 +162,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             finish(stream, error: code == .noError ? nil : .streamReset(code))
         case .goAway(let lastStreamID, let code):
             receivedGoAway = (lastStreamID, code)
+            peerWentAway.set()
         case .pingAcknowledged:
             guard let sentAt = pingSentAt else { return }
             pingSentAt = nil
@@ -435,6 +439,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
 /// Server statistics shared by the connections of one server: atomics, since every stream
 /// open and close updates them.
+/// Whether a connection's peer sent GOAWAY, for other threads.
+final class GoAwayFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
 final class StatisticsBox: Sendable {
     private let openConnections = Atomic<Int>(0)
     private let openStreams = Atomic<Int>(0)

@@ -3,9 +3,10 @@ import PeriscopeRaft
 import PeriscopeRPC
 
 /// `periscope.v1.AdminService` on a node: the region's members and shards as this node sees
-/// them (every node holds a replica of every group, so each can answer for all), and
-/// leadership transfer, forwarded to the shard's leader. Adding and removing nodes and
-/// namespace placement across regions answer UNIMPLEMENTED until they are built.
+/// them (every node holds a replica of every group, so each can answer for all), adding and
+/// removing nodes (recorded in the region map, carried out by the membership controller),
+/// and leadership transfer, forwarded to the shard's leader. Namespace placement across
+/// regions answers UNIMPLEMENTED until regions federate.
 public struct AdminService: Sendable {
     let node: VisibilityNode
 
@@ -17,10 +18,15 @@ public struct AdminService: Sendable {
             node.clusterStatus()
         }
         VisibilityService.route(AdminMethods.getShardMap, &router, metrics: node.metrics, kind: "admin") { _ in
-            .with {
-                $0.version = 1
-                $0.shards = node.shardPlacements()
-            }
+            node.shardMap()
+        }
+        VisibilityService.route(AdminMethods.addNode, &router, metrics: node.metrics, kind: "admin") { request in
+            let map = try await node.addNode(id: request.nodeID, address: request.address)
+            return .with { $0.shardMap = node.shardMap(atLeast: map.version) }
+        }
+        VisibilityService.route(AdminMethods.removeNode, &router, metrics: node.metrics, kind: "admin") { request in
+            let map = try await node.removeNode(id: request.nodeID)
+            return .with { $0.shardMap = node.shardMap(atLeast: map.version) }
         }
         VisibilityService.route(AdminMethods.getNamespacePlacement, &router, metrics: node.metrics, kind: "admin") { request in
             let entry = try await node.namespace(named: request.namespace)
@@ -47,9 +53,6 @@ public struct AdminService: Sendable {
                 }
             }
         }
-        let notYet = "adding and removing nodes are not built yet: a region keeps the members it was created with"
-        router.unary(AdminMethods.addNode) { _, _ in throw RPCStatus(.unimplemented, notYet) }
-        router.unary(AdminMethods.removeNode) { _, _ in throw RPCStatus(.unimplemented, notYet) }
         router.unary(AdminMethods.setNamespacePlacement) { _, _ in
             throw RPCStatus(.unimplemented, "namespace placement across regions is not built yet")
         }
@@ -59,25 +62,36 @@ public struct AdminService: Sendable {
 extension VisibilityNode {
     func clusterStatus() -> Periscope_V1_ClusterStatus {
         let placements = shardPlacements()
+        let map = regionMap.map
         return .with {
             $0.region = region
             $0.shardCount = UInt32(shardCount)
-            $0.replicationFactor = UInt32(identity.initialMembers.count)
-            $0.nodes = identity.initialMembers.map { member in
+            $0.replicationFactor = UInt32(map.activeIDs.count)
+            $0.nodes = map.members.map { member in
                 let leads = placements.filter { $0.leaderNodeID == String(member.nodeID) }.count
                 return .with {
                     $0.nodeID = String(member.nodeID)
                     $0.address = member.nodeID == nodeID ? address : member.address
-                    if member.nodeID == nodeID {
-                        $0.state = isReady ? .active : .joining
-                    } else {
-                        $0.state = transport.isConnected(to: member.nodeID) ? .active : .unreachable
+                    switch member.state {
+                    case .joining: $0.state = .joining
+                    case .leaving: $0.state = .leaving
+                    case .active where member.nodeID == nodeID: $0.state = isReady ? .active : .joining
+                    case .active: $0.state = transport.isConnected(to: member.nodeID) ? .active : .unreachable
                     }
                     $0.leaderCount = UInt32(leads)
                     $0.replicaCount = UInt32(placements.filter { $0.replicas.contains { $0.nodeID == String(member.nodeID) } }.count)
                 }
             }
             $0.unavailableShards = placements.filter { $0.leaderNodeID.isEmpty }.map(\.shardID)
+        }
+    }
+
+    /// The shards' placements, versioned by the region map (clients cache routing by it);
+    /// `atLeast`: a version a change just returned, which this replica may not have applied yet.
+    func shardMap(atLeast version: UInt64 = 0) -> Periscope_V1_ShardMap {
+        .with {
+            $0.version = max(version, regionMap.map.version)
+            $0.shards = shardPlacements()
         }
     }
 

@@ -16,6 +16,7 @@ enum StatusMapping {
             case .notFound: return RPCStatus(.notFound, refusal.message)
             case .alreadyExists: return RPCStatus(.alreadyExists, refusal.message)
             case .invalidArgument: return RPCStatus(.invalidArgument, refusal.message)
+            case .failedPrecondition: return RPCStatus(.failedPrecondition, refusal.message)
             }
         case let invalid as RecordValidationError:
             return RPCStatus(.invalidArgument, invalid.description)

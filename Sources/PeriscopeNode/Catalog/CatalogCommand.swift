@@ -26,10 +26,12 @@ public enum CatalogOutcome: Sendable, Equatable, Codable {
     case refused(CatalogRefusal)
 }
 
-/// Why the catalog refused a command; `code` maps onto a gRPC status.
+/// Why the catalog (or the region map) refused a command; `code` maps onto a gRPC status.
 public struct CatalogRefusal: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Code: String, Sendable, Equatable, Codable {
         case notFound, alreadyExists, invalidArgument
+        /// The region is not in a state that allows it (another membership change under way).
+        case failedPrecondition
     }
 
     public let code: Code

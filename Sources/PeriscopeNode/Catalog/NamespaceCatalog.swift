@@ -26,7 +26,7 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         options.createIfMissing = true
         let database = try Database.open(at: path, options: options)
         do {
-            let applied = try database.get(appliedKey).map { try readIndex($0) } ?? 0
+            let applied = try database.appliedIndex(under: appliedKey)
             return NamespaceCatalog(database: database, state: State(applied: applied, byName: try storedNamespaces(in: database)))
         } catch {
             try? database.close()
@@ -103,19 +103,11 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         return applied
     }
 
-    public func takeSnapshot() throws -> MachineSnapshot {
-        let snapshot = try database.makeSnapshot()
-        let applied = try database.get(Self.appliedKey, options: ReadOptions(snapshot: snapshot)).map { try Self.readIndex($0) } ?? 0
-        return MachineSnapshot(appliedIndex: applied) { [database] directory in
-            try database.exportFiles(of: [database.defaultColumnFamily], at: snapshot, to: directory)
-        }
-    }
+    public func takeSnapshot() throws -> MachineSnapshot { try database.machineSnapshot(appliedKey: Self.appliedKey) }
 
     public func installSnapshot(files: [ExportedFile], in directory: String, at index: UInt64) throws {
         try state.withLock { state in
-            try database.replaceContents(of: database.defaultColumnFamily, with: files.map(\.name).sorted(), in: directory)
-            try database.put(Self.appliedKey, bigEndian(index), options: .buffered)
-            try database.syncWriteAheadLog()
+            try database.installMachineSnapshot(files: files, in: directory, appliedKey: Self.appliedKey, at: index)
             state.applied = index
             state.byName = try Self.storedNamespaces(in: database)
         }
@@ -198,10 +190,5 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
         var changed = entry
         changed.customAttributes = schema.customAttributes.mapValues(\.rawValue)
         return changed
-    }
-
-    private static func readIndex(_ bytes: [UInt8]) throws -> UInt64 {
-        guard bytes.count == 8 else { throw ShardError("applied index of \(bytes.count) bytes") }
-        return readBigEndian(bytes[...])
     }
 }

@@ -22,6 +22,9 @@ struct ClusterIdentity: Codable, Equatable {
     /// The region's first members (every group's first voters). Absent in format 1: the node alone.
     var members: [Member]?
     var replicationFactor: Int?
+    /// This node joined a running region (`cluster add-node`): its groups were created empty
+    /// and filled by their leaders, not from `members` as a genesis.
+    var joined: Bool?
 
     static let fileName = "cluster.json"
     static let membersMax = 7
@@ -116,7 +119,7 @@ struct ClusterIdentity: Codable, Equatable {
                                pageTokenKey: request.pageTokenKey.base64EncodedString(),
                                members: request.members.map { Member(nodeID: $0.nodeID, address: $0.address) }
                                    .sorted { $0.nodeID < $1.nodeID },
-                               replicationFactor: Int(request.replicationFactor))
+                               replicationFactor: Int(request.replicationFactor), joined: request.joining ? true : nil)
     }
 
     /// Whether `other` describes the same region (a repeated init): everything but how it was spelled.

@@ -32,7 +32,7 @@ struct LeaderBalancer {
             let statuses = node.groups.map(\.status)
             let move = Self.nextMove(leaders: statuses.map(\.leader), members: node.memberIDs, selfID: node.nodeID) { shard, member in
                 let status = statuses[shard]
-                return status.transferringTo == nil && node.transport.isConnected(to: member)
+                return status.transferringTo == nil && status.voters.contains(member) && node.transport.isConnected(to: member)
                     && (status.matched[member] ?? 0) + 100 >= status.lastLogIndex
             }
             guard let move else { continue }

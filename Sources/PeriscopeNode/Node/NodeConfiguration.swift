@@ -40,6 +40,9 @@ public struct NodeConfiguration: Sendable {
     /// How often a member checks whether it leads two or more shards more than another and
     /// hands one over (`LeaderBalancer`); nil turns balancing off.
     public var leaderBalanceInterval: Duration? = .seconds(5)
+    /// How often the member leading the region map's group takes the next step of a
+    /// membership change (`MembershipController`).
+    public var membershipStepInterval: Duration = .milliseconds(500)
     /// Serve `ClusterPeer.InjectPartition` (tests and chaos runs only).
     public var allowsFaultInjection = false
     public var pageSizeDefault = 100

@@ -17,7 +17,7 @@ public final class NodeServer: Sendable {
     public let health: HealthService
     let server: RPCServer
     let eventLoops: MultiThreadedEventLoopGroup
-    /// Retention and leader balancing, started once the node is ready.
+    /// Retention, the membership controller and leader balancing, started once the node is ready.
     let maintenance: Task<Void, Never>
 
     public var port: Int { server.localAddress.port ?? 0 }
@@ -103,7 +103,8 @@ public final class NodeServer: Sendable {
             }
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await RetentionTask(node: node).run() }
-                if !node.isAlone, let interval = node.configuration.leaderBalanceInterval {
+                tasks.addTask { await MembershipController(node: node).run(every: node.configuration.membershipStepInterval) }
+                if let interval = node.configuration.leaderBalanceInterval {
                     tasks.addTask { await LeaderBalancer(node: node).run(every: interval) }
                 }
             }

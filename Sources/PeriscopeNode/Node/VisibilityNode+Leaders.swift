@@ -99,6 +99,7 @@ extension VisibilityNode {
             }
         }
         if request.groupID == Self.catalogGroupID { return try answer(try await catalogGroup.propose(data)) }
+        if request.groupID == Self.regionGroupID { return try answer(try await regionGroup.propose(data)) }
         guard let shard = shardIndex(ofGroup: request.groupID) else {
             throw RPCStatus(.notFound, "node \(nodeID) hosts no group \(request.groupID)")
         }
@@ -121,6 +122,9 @@ struct ClusterPeerService: Sendable {
         let node = self.node
         VisibilityService.route(ClusterPeerMethods.forwardProposal, &router, metrics: node.metrics, kind: "peer") { request in
             try await node.proposeForwarded(request)
+        }
+        VisibilityService.route(ClusterPeerMethods.proposeConfChange, &router, metrics: node.metrics, kind: "peer") { request in
+            try await node.proposeConfChangeForwarded(request)
         }
         VisibilityService.route(ClusterPeerMethods.injectPartition, &router, metrics: node.metrics, kind: "peer") { request in
             guard node.configuration.allowsFaultInjection else {

@@ -18,6 +18,9 @@ import Synchronization
 public final class VisibilityNode: Sendable {
     public let configuration: NodeConfiguration
     let identity: ClusterIdentity
+    /// The region's members and where each stands (its own Raft group, §11.9).
+    public let regionMap: RegionMapMachine
+    let regionGroup: ReplicaGroup<RegionMapMachine>
     public let catalog: NamespaceCatalog
     let catalogGroup: ReplicaGroup<NamespaceCatalog>
     public let shards: [Shard]
@@ -35,6 +38,7 @@ public final class VisibilityNode: Sendable {
     let listeningAddress = Mutex<String?>(nil)
 
     static let catalogGroupID: GroupID = 1
+    static let regionGroupID: GroupID = 2
 
     /// The key federated page tokens are signed with: derived from the region's secret
     /// with its own label, so no shard token can ever pass for a federated one.
@@ -65,19 +69,30 @@ public final class VisibilityNode: Sendable {
         let staging = SnapshotStaging(root: directory + "/snapshots")
         try staging.prepare()
         let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, staging: staging, logger: configuration.logger)
-        for member in identity.initialMembers where member.nodeID != configuration.nodeID {
-            transport.setAddress(try RPCEndpoint(member.address), of: member.nodeID)
-        }
         loop.attach(transport)
         var opened: [Shard] = []
         var catalog: NamespaceCatalog?
+        var regionMap: RegionMapMachine?
         do {
+            var initialMap = RegionMap(initial: identity.initialMembers)
+            if identity.joined == true { initialMap.markJoining(configuration.nodeID) }
+            regionMap = try RegionMapMachine.open(at: directory + "/region", initial: initialMap) { [weak transport] map in
+                transport?.setPeers(map.members.filter { $0.nodeID != configuration.nodeID })
+            }
+            // The addresses of the members the map does not list yet (a joining node learns
+            // the map from its leader's snapshot) come from cluster.json.
+            transport.setPeers((regionMap!.map.members + initialMap.members).filter { $0.nodeID != configuration.nodeID })
             catalog = try NamespaceCatalog.open(at: directory + "/catalog")
             for index in 0..<identity.shardCount {
                 let path = directory + "/shards/" + String(format: "%04d", index)
                 opened.append(try Shard.open(at: path, configuration: Shard.Configuration(pageTokenKey: PageTokenKey(bytes: tokenKey))))
             }
-            let members = Set(identity.initialMembers.map(\.nodeID))
+            // A region's first members create every group with themselves as voters; a node
+            // joining a running region creates them empty, and their leaders fill them.
+            let members: Set<UInt64>? = identity.joined == true ? nil : Set(identity.initialMembers.map(\.nodeID))
+            let regionGroup = try ReplicaGroup(id: regionGroupID, node: configuration.nodeID, members: members, machine: regionMap!,
+                                               store: store, loop: loop, snapshotDirectory: staging.root,
+                                               tuning: configuration.raftTuning)
             let catalogGroup = try ReplicaGroup(id: catalogGroupID, node: configuration.nodeID, members: members, machine: catalog!,
                                                 store: store, loop: loop, snapshotDirectory: staging.root,
                                                 tuning: configuration.raftTuning)
@@ -90,7 +105,8 @@ public final class VisibilityNode: Sendable {
             }
             // Every group has installed what its log named: whatever else is staged, no log names.
             staging.removeLeftovers()
-            let node = VisibilityNode(configuration: configuration, identity: identity, catalog: catalog!, catalogGroup: catalogGroup,
+            let node = VisibilityNode(configuration: configuration, identity: identity, regionMap: regionMap!, regionGroup: regionGroup,
+                                      catalog: catalog!, catalogGroup: catalogGroup,
                                       shards: opened, groups: groups, indexers: indexers, loop: loop, transport: transport, store: store,
                                       pageTokenKey: federatedTokenKey(from: tokenKey), metrics: metrics)
             loop.start()
@@ -101,17 +117,21 @@ public final class VisibilityNode: Sendable {
             transport.closeNow()
             for shard in opened { try? shard.close() }
             try? catalog?.close()
+            try? regionMap?.close()
             try? store.close()
             throw error
         }
     }
 
-    private init(configuration: NodeConfiguration, identity: ClusterIdentity, catalog: NamespaceCatalog,
+    private init(configuration: NodeConfiguration, identity: ClusterIdentity, regionMap: RegionMapMachine,
+                 regionGroup: ReplicaGroup<RegionMapMachine>, catalog: NamespaceCatalog,
                  catalogGroup: ReplicaGroup<NamespaceCatalog>, shards: [Shard], groups: [ReplicaGroup<Shard>],
                  indexers: [ShardIndexer], loop: RaftLoop, transport: RaftTransport, store: RaftLogStore, pageTokenKey: SymmetricKey,
                  metrics: NodeMetrics) {
         self.configuration = configuration
         self.identity = identity
+        self.regionMap = regionMap
+        self.regionGroup = regionGroup
         self.catalog = catalog
         self.catalogGroup = catalogGroup
         self.shards = shards
@@ -134,9 +154,10 @@ public final class VisibilityNode: Sendable {
     public var clusterID: String { identity.clusterID }
     public var region: String { identity.region }
     public var nodeID: UInt64 { configuration.nodeID }
-    /// The region's members, by node id: this build keeps a replica of every group on each.
-    public var memberIDs: [UInt64] { identity.initialMembers.map(\.nodeID).sorted() }
-    public var isAlone: Bool { identity.initialMembers.count == 1 }
+    /// The region's active members, by node id: each holds a replica of every group.
+    public var memberIDs: [UInt64] { regionMap.map.activeIDs }
+    /// The only member of its region: its groups elect it at once, with no one to ask.
+    public var isAlone: Bool { regionMap.map.members.count == 1 }
 
     /// Waits until every group has a leader (at once for a node alone in its groups) and
     /// creates the default namespace if it is missing.
@@ -166,6 +187,7 @@ public final class VisibilityNode: Sendable {
     /// Why the node cannot serve, if it cannot.
     public var notReadyBecause: String? {
         if let failure = loop.stoppedBecause { return "the Raft loop stopped: \(failure)" }
+        if regionGroup.status.leader == nil { return "the region map's group has no leader" }
         if catalogGroup.status.leader == nil { return "the catalog group has no leader" }
         if let shard = groups.firstIndex(where: { $0.status.leader == nil }) { return "shard \(shard) has no leader" }
         if let shard = indexers.firstIndex(where: { $0.stoppedBecause != nil }) {
@@ -187,6 +209,7 @@ public final class VisibilityNode: Sendable {
             do { try shard.close() } catch { firstError = firstError ?? error }
         }
         do { try catalog.close() } catch { firstError = firstError ?? error }
+        do { try regionMap.close() } catch { firstError = firstError ?? error }
         do { try store.close() } catch { firstError = firstError ?? error }
         if let firstError { throw firstError }
     }

@@ -42,6 +42,8 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     private let selfID: NodeID
     private let tuning: RaftTuning
     private var waiting: [LogIndex: (term: Term, continuation: CheckedContinuation<Applied<Machine.Outcome>, any Error>)] = [:]
+    /// Membership changes proposed here, answered with the membership after them.
+    private var waitingChanges: [LogIndex: (term: Term, continuation: CheckedContinuation<(index: UInt64, confState: ConfState), any Error>)] = [:]
     /// Reads waiting for their ReadIndex, by request id.
     private var reads: [UInt64: CheckedContinuation<LogIndex, any Error>] = [:]
     private var nextReadID: UInt64 = 1
@@ -140,11 +142,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
                     try node.readIndex(requestID: id)
                     reads[id] = continuation
                 } catch {
-                    if case .notLeader(let leader) = error {
-                        continuation.resume(throwing: ReplicationError.notLeader(group: self.id, leader: leader))
-                    } else {
-                        continuation.resume(throwing: ReplicationError.refused(group: self.id, reason: error.description))
-                    }
+                    continuation.resume(throwing: replicationError(error))
                 }
             }
             let group = self
@@ -167,11 +165,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
                     try node.transferLeadership(to: target)
                     continuation.resume()
                 } catch {
-                    if case .notLeader(let leader) = error {
-                        continuation.resume(throwing: ReplicationError.notLeader(group: id, leader: leader))
-                    } else {
-                        continuation.resume(throwing: ReplicationError.refused(group: id, reason: error.description))
-                    }
+                    continuation.resume(throwing: replicationError(error))
                 }
             }
         }
@@ -186,14 +180,36 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
                     let entry = try node.propose(data)
                     waiting[entry.index] = (entry.term, continuation)
                 } catch {
-                    if case .notLeader(let leader) = error {
-                        continuation.resume(throwing: ReplicationError.notLeader(group: id, leader: leader))
-                    } else {
-                        continuation.resume(throwing: ReplicationError.refused(group: id, reason: error.description))
-                    }
+                    continuation.resume(throwing: replicationError(error))
                 }
             }
         }
+    }
+}
+
+extension ReplicaGroup {
+    /// Proposes one membership change on the leader (this replica) and returns, once it is
+    /// committed and applied, the group's membership after it. Raft takes one change at a
+    /// time: another while one is pending is refused.
+    public func proposeConfChange(_ change: ConfChange) async throws -> (index: UInt64, confState: ConfState) {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(index: UInt64, confState: ConfState), any Error>) in
+            loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
+                do throws(RaftError) {
+                    let entry = try node.proposeConfChange(change)
+                    waitingChanges[entry.index] = (entry.term, continuation)
+                } catch {
+                    continuation.resume(throwing: replicationError(error))
+                }
+            }
+        }
+    }
+}
+
+extension ReplicaGroup {
+    /// What a proposer is told when Raft refuses its request.
+    func replicationError(_ error: RaftError) -> ReplicationError {
+        if case .notLeader(let leader) = error { return .notLeader(group: id, leader: leader) }
+        return .refused(group: id, reason: error.description)
     }
 }
 
@@ -215,7 +231,7 @@ public struct RaftTuning: Sendable {
 extension ReplicaGroup: DrivenGroup {
     var isAlone: Bool { node.confState.voters == [selfID] && node.confState.learners.isEmpty }
     var hasReady: Bool { node.hasReady }
-    var hasWaitingProposals: Bool { !waiting.isEmpty }
+    var hasWaitingProposals: Bool { !waiting.isEmpty || !waitingChanges.isEmpty }
 
     func tick() { node.tick() }
 
@@ -256,12 +272,19 @@ extension ReplicaGroup: DrivenGroup {
             reads.removeValue(forKey: read.requestID)?.resume(returning: read.index)
         }
         node.advance(ready)
-        if node.role != .leader, !waiting.isEmpty {
+        // Answered after `advance`, which applies the change to the membership.
+        for entry in ready.committedEntries where entry.kind == .confChange {
+            guard let change = waitingChanges.removeValue(forKey: entry.index) else { continue }
+            if change.term == entry.term {
+                change.continuation.resume(returning: (entry.index, node.confState))
+            } else {
+                change.continuation.resume(throwing: ReplicationError.lost(group: id, index: entry.index))
+            }
+        }
+        if node.role != .leader {
             // Deposed (a partition, a transfer): a new leader may still commit these or
             // replace them; their proposers should not wait to find out.
-            let deposed = waiting
-            waiting = [:]
-            for proposal in deposed.values { proposal.continuation.resume(throwing: ReplicationError.leadershipLost(group: id)) }
+            failProposals(ReplicationError.leadershipLost(group: id))
         }
         try compactIfDue()
         publish()
@@ -345,10 +368,18 @@ extension ReplicaGroup: DrivenGroup {
 
     var appliedIndex: UInt64 { node.appliedIndex }
 
-    func failWaiting(_ error: ReplicationError) {
+    /// Fails every proposal and membership change waiting here.
+    private func failProposals(_ error: ReplicationError) {
         let failed = waiting
         waiting = [:]
         for proposal in failed.values { proposal.continuation.resume(throwing: error) }
+        let failedChanges = waitingChanges
+        waitingChanges = [:]
+        for change in failedChanges.values { change.continuation.resume(throwing: error) }
+    }
+
+    func failWaiting(_ error: ReplicationError) {
+        failProposals(error)
         let failedReads = reads
         reads = [:]
         for read in failedReads.values { read.resume(throwing: error) }

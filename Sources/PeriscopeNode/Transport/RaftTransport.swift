@@ -59,6 +59,26 @@ final class RaftTransport: RaftMessageSender, Sendable {
         peers.addresses.withLock { $0[node] = endpoint }
     }
 
+    /// The region's other members, as its map lists them: their addresses are recorded,
+    /// and the links to nodes no longer listed are closed.
+    func setPeers(_ members: [RegionMap.Member]) {
+        var endpoints: [NodeID: RPCEndpoint] = [:]
+        for member in members {
+            guard let endpoint = try? RPCEndpoint(member.address) else {
+                logger.error("a region member's address is not host:port", metadata: ["node": "\(member.nodeID)", "address": "\(member.address)"])
+                continue
+            }
+            endpoints[member.nodeID] = endpoint
+        }
+        let departed = peers.addresses.withLock { addresses -> [NodeID] in
+            let gone = addresses.keys.filter { endpoints[$0] == nil }
+            addresses = endpoints
+            return gone
+        }
+        let closing = links.withLock { links in departed.compactMap { links?.removeValue(forKey: $0) } }
+        for link in closing { link.close() }
+    }
+
     func address(of node: NodeID) -> RPCEndpoint? { peers.addresses.withLock { $0[node] } }
 
     var statistics: Statistics { stats.withLock { $0 } }

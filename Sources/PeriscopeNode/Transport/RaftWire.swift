@@ -54,11 +54,19 @@ enum RaftWire {
         .with {
             $0.index = metadata.index
             $0.term = metadata.term
-            $0.confState = .with {
-                $0.voters = metadata.confState.voters.sorted()
-                $0.learners = metadata.confState.learners.sorted()
-            }
+            $0.confState = encode(metadata.confState)
         }
+    }
+
+    static func encode(_ confState: ConfState) -> Periscope_V1_ConfState {
+        .with {
+            $0.voters = confState.voters.sorted()
+            $0.learners = confState.learners.sorted()
+        }
+    }
+
+    static func decode(_ confState: Periscope_V1_ConfState) -> ConfState {
+        ConfState(voters: Set(confState.voters), learners: Set(confState.learners))
     }
 
     /// The message, or why it cannot be one. `snapshotData` is the installed files' handle a
@@ -100,8 +108,7 @@ enum RaftWire {
     }
 
     static func decode(_ metadata: Periscope_V1_SnapshotMetadata) -> SnapshotMetadata {
-        SnapshotMetadata(index: metadata.index, term: metadata.term,
-                         confState: ConfState(voters: Set(metadata.confState.voters), learners: Set(metadata.confState.learners)))
+        SnapshotMetadata(index: metadata.index, term: metadata.term, confState: decode(metadata.confState))
     }
 
     /// Each Raft message kind and its wire type, one table for both directions.

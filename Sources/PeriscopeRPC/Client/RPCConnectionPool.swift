@@ -24,8 +24,8 @@ public struct RPCEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// One HTTP/2 connection per endpoint, shared by every call to it; a connection found down
-/// is replaced on the next request for it. Used by the client library and by nodes calling
+/// One HTTP/2 connection per endpoint, shared by every call to it; a connection found down,
+/// or that the server sent GOAWAY on, is replaced on the next request for it. Used by the client library and by nodes calling
 /// each other.
 public actor RPCConnectionPool {
     let tls: HTTP2TLS.Client?
@@ -41,8 +41,12 @@ public actor RPCConnectionPool {
     /// The open connection to `endpoint`, made if there is none. Throws UNAVAILABLE when it
     /// cannot be made.
     public func client(for endpoint: RPCEndpoint) async throws(RPCStatus) -> RPCClient {
-        if let client = current[endpoint], client.connection.isOpen { return client }
-        current[endpoint] = nil
+        if let client = current[endpoint] {
+            if client.connection.acceptsNewStreams { return client }
+            // Down, or draining after the server's GOAWAY: its open calls finish on it.
+            current[endpoint] = nil
+            if client.connection.isOpen { Task { await client.close() } }
+        }
         // Callers arriving while a connection is being made share it.
         let task = connecting[endpoint] ?? Task { [tls, configuration] in
             try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls, configuration: configuration)
