@@ -5,7 +5,7 @@ SWIFT ?= swift
 # `make run` starts the embedded single node; `make run ARGS="query check '...'"` runs another command.
 ARGS ?= node start
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node cluster cluster-stop
+.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node bench-region cluster cluster-stop
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -65,6 +65,12 @@ bench-shard: setup
 # One node loaded through the client: writes/s and p50/p99 at 1, 16, 128 writers, visibility lag, query mix.
 bench-node: setup
 	./scripts/bench-node.sh
+
+# A 3-node region beside a 3-member etcd: writes/s and p50/p99 at 1, 16, 128 writers, the ratio,
+# follower visibility lag, and failover after kill -9 of a leader (docs/benchmarks.md).
+bench-region:
+	@./scripts/setup.sh bench
+	./scripts/bench-region.sh
 
 clean:
 	rm -rf .build .build-protoc-gen-swift

@@ -13,48 +13,21 @@ cd "$(dirname "$0")/.."
 proposers=${1:-1,16,256}
 seconds=${2:-5}
 payload_bytes=128
-base_port=${ETCD_BASE_PORT:-23790}
+. scripts/etcd-cluster.sh
 
-for tool in etcd etcdctl h2load curl; do
-  command -v "$tool" >/dev/null || {
-    echo "bench-etcd: $tool missing (apt-get install etcd-server etcd-client nghttp2-client curl)" >&2; exit 1; }
+for tool in h2load curl; do
+  command -v "$tool" >/dev/null || { echo "bench-etcd: $tool missing (apt-get install nghttp2-client curl)" >&2; exit 1; }
 done
 
 work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for pid in "${etcd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-
-client_url() { echo "http://127.0.0.$1:$((base_port + $1))"; }
-peer_url() { echo "http://127.0.0.$1:$((base_port + 10 + $1))"; }
-cluster="m1=$(peer_url 1),m2=$(peer_url 2),m3=$(peer_url 3)"
-for member in 1 2 3; do
-  etcd --name "m$member" --data-dir "$work/m$member" \
-    --listen-client-urls "$(client_url "$member")" --advertise-client-urls "$(client_url "$member")" \
-    --listen-peer-urls "$(peer_url "$member")" --initial-advertise-peer-urls "$(peer_url "$member")" \
-    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token periscope-bench \
-    --log-level error > "$work/m$member.log" 2>&1 &
-  pids+=($!)
-done
-endpoints="$(client_url 1),$(client_url 2),$(client_url 3)"
-for _ in $(seq 1 100); do
-  etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1 && break
-  sleep 0.2
-done
-etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1 || {
-  echo "bench-etcd: the cluster did not become healthy" >&2; cat "$work"/m*.log >&2; exit 1; }
+etcd_cluster_start "$work"
 
 # Load the leader directly: a follower would forward each call, adding a hop Periscope's
 # benchmark does not have.
-leader=""
-for member in 1 2 3; do
-  if etcdctl --endpoints "$(client_url "$member")" endpoint status -w json |
-      python3 -c 'import json,sys; s = json.load(sys.stdin)[0]["Status"]; sys.exit(s["leader"] != s["header"]["member_id"])'; then
-    leader=$member
-  fi
-done
-[ -n "$leader" ] || { echo "bench-etcd: no leader found" >&2; exit 1; }
-leader_url=$(client_url "$leader")
+leader=$(etcd_leader) || { echo "bench-etcd: no leader found" >&2; exit 1; }
+leader_url=$(etcd_client_url "$leader")
 
 # One gRPC message: etcdserverpb.PutRequest{key = 1, value = 2}, length-prefixed.
 key="periscope-bench"
@@ -76,7 +49,7 @@ revision() { etcdctl --endpoints "$leader_url" get "$key" -w json | python3 -c '
 wal_fsyncs() {
   local total=0 member count
   for member in 1 2 3; do
-    count=$(curl -s "$(client_url "$member")/metrics" | awk '/^etcd_disk_wal_fsync_duration_seconds_count/ { print $2 }')
+    count=$(curl -s "$(etcd_client_url "$member")/metrics" | awk '/^etcd_disk_wal_fsync_duration_seconds_count/ { print $2 }')
     total=$((total + ${count%.*}))
   done
   echo "$total"

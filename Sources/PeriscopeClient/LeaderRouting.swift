@@ -47,7 +47,9 @@ actor LeaderRouting {
         let status = try await seed.unary(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest(), timeout: timeout)
         let map = try await seed.unary(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest(), timeout: timeout)
         var addresses: [String: RPCEndpoint] = [:]
-        for node in status.nodes { addresses[node.nodeID] = try? RPCEndpoint(node.address) }
+        // A leader the seed cannot reach (just died, cut off) is not routed to: its shards'
+        // writes go to the seed, which forwards them once the group has elected anew.
+        for node in status.nodes where node.state != .unreachable { addresses[node.nodeID] = try? RPCEndpoint(node.address) }
         var leaders: [Int: RPCEndpoint] = [:]
         for shard in map.shards {
             if let address = addresses[shard.leaderNodeID] { leaders[Int(shard.shardID)] = address }

@@ -35,8 +35,9 @@ public final class RPCClient: Sendable {
         try await bidirectionalStreaming(method, timeout: timeout, metadata: metadata) { requests, responses in
             var iterator = responses.makeAsyncIterator()
             do {
-                try await requests.send(request)
-                try await requests.finish()
+                // One DATA frame that also ends the stream: a server may answer (and close the
+                // stream) as soon as the message is in, before a separate end would arrive.
+                try await requests.sendLast(request)
             } catch {
                 // A server that answers before reading the request (unknown method, bad
                 // metadata) may reset the stream under our write: its status says why.
@@ -103,10 +104,15 @@ public final class RPCClient: Sendable {
 public struct RPCCallWriter<Message: SwiftProtobuf.Message & Sendable>: Sendable {
     let stream: HTTP2Stream
 
-    public func send(_ message: Message) async throws {
+    public func send(_ message: Message) async throws { try await write(message, endStream: false) }
+
+    /// Sends the call's last message and ends the client's side with it.
+    public func sendLast(_ message: Message) async throws { try await write(message, endStream: true) }
+
+    private func write(_ message: Message, endStream: Bool) async throws {
         let bytes = try MessageCodec.protobuf.encode(message, allocator: ByteBufferAllocator())
         do {
-            try await stream.write(bytes).get()
+            try await stream.write(bytes, endStream: endStream).get()
         } catch {
             throw RPCStatus(error)
         }
