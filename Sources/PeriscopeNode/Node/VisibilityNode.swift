@@ -79,9 +79,10 @@ public final class VisibilityNode: Sendable {
             regionMap = try RegionMapMachine.open(at: directory + "/region", initial: initialMap) { [weak transport] map in
                 transport?.setPeers(map.members.filter { $0.nodeID != configuration.nodeID })
             }
-            // The addresses of the members the map does not list yet (a joining node learns
-            // the map from its leader's snapshot) come from cluster.json.
-            transport.setPeers((regionMap!.map.members + initialMap.members).filter { $0.nodeID != configuration.nodeID })
+            // Until the map has applied anything (a joining node learns it from its leader's
+            // snapshot), the members' addresses come from cluster.json.
+            let listed = regionMap!.appliedIndex > 0 ? regionMap!.map.members : initialMap.members
+            transport.setPeers(listed.filter { $0.nodeID != configuration.nodeID })
             catalog = try NamespaceCatalog.open(at: directory + "/catalog")
             for index in 0..<identity.shardCount {
                 let path = directory + "/shards/" + String(format: "%04d", index)
