@@ -177,6 +177,51 @@ import Testing
         #expect(unknown.status == 3 && unknown.stderr.contains("node 9 is not a member"), "\(unknown.stderr)")
     }
 
+    /// An idle region goes quiet (no Raft messages at all once every group has been idle 3 s)
+    /// and still replaces a leader killed while quiet: its followers' links to it fail,
+    /// which wakes their groups.
+    @Test func idleGroupsGoQuietAndStillFailOver() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 66, extra: ["--no-balance-leaders"])
+        defer { region.killAll() }
+        try await region.awaitReady(via: 1)
+        let one = try await region.client(1)
+        _ = try await one.recordStarted(namespace: "default", Self.execution("before", type: "quiet", second: 1))
+        func metric(_ name: String, node: UInt64) async throws -> Double {
+            let text = try await runTool("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "http://\(region.address(of: node))/metrics"]).stdout
+            let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { Double($0.split(separator: " ").last!) } ?? -1
+        }
+        // 6 groups: the region map, the catalog and 4 shards.
+        let quiet = await waitUntil(timeout: .seconds(30), interval: .milliseconds(250)) {
+            var all = true
+            for node in UInt64(1)...3 where (try? await metric("periscope_raft_groups_quiesced", node: node)) != 6 { all = false }
+            return all
+        }
+        #expect(quiet, "every group of every node went quiet")
+        let before = try await metric("periscope_raft_messages_received", node: 1)
+        try await Task.sleep(for: .seconds(2))
+        let after = try await metric("periscope_raft_messages_received", node: 1)
+        #expect(after == before, "a quiet region exchanges no Raft messages (node 1 received \(after - before) in 2 s)")
+
+        // The leader of shard 0, killed while everything is quiet, is replaced.
+        let map = try await one.shardMap()
+        let victim = UInt64(map.shards[0].leaderNodeID)!
+        let survivor: UInt64 = victim == 1 ? 2 : 1
+        let reader = try await region.client(survivor)
+        region.kill(victim)
+        let started = ContinuousClock.now
+        let replaced = await waitUntil(timeout: .seconds(20), interval: .milliseconds(50)) {
+            guard let map = try? await reader.shardMap() else { return false }
+            return map.shards.allSatisfy { !$0.leaderNodeID.isEmpty && $0.leaderNodeID != String(victim) }
+        }
+        #expect(replaced, "every shard led again after the quiet leader died")
+        print("a leader killed while its groups were quiet was replaced after \(ContinuousClock.now - started)")
+        _ = try await reader.recordStarted(namespace: "default", Self.execution("after", type: "quiet", second: 2))
+        #expect(try await reader.count(namespace: "default", query: "WorkflowType = 'quiet'", consistency: .strong).count == 2)
+        await one.close()
+        await reader.close()
+    }
+
     @Test func leadershipsSpreadOverTheMembers() async throws {
         let region = try await RegionProcesses.start(count: 3, subnet: 63)
         defer { region.killAll() }

@@ -332,6 +332,13 @@ public nonisolated struct Periscope_V1_RaftMessage: @unchecked Sendable {
     set {_uniqueStorage()._leaderTick = newValue}
   }
 
+  /// On a heartbeat: the group is idle and every member holds the whole log; leader and
+  /// followers stop ticking until something happens.
+  public var quiesce: Bool {
+    get {_storage._quiesce}
+    set {_uniqueStorage()._quiesce = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -733,7 +740,7 @@ nonisolated extension Periscope_V1_SnapshotMetadata: SwiftProtobuf.Message, Swif
 
 nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RaftMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}type\0\u{1}from\0\u{1}to\0\u{1}term\0\u{3}log_term\0\u{1}index\0\u{1}entries\0\u{1}commit\0\u{1}reject\0\u{3}reject_hint\0\u{1}snapshot\0\u{1}context\0\u{3}leader_tick\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}type\0\u{1}from\0\u{1}to\0\u{1}term\0\u{3}log_term\0\u{1}index\0\u{1}entries\0\u{1}commit\0\u{1}reject\0\u{3}reject_hint\0\u{1}snapshot\0\u{1}context\0\u{3}leader_tick\0\u{1}quiesce\0")
 
   fileprivate class _StorageClass {
     var _groupID: UInt64 = 0
@@ -750,6 +757,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
     var _snapshot: Periscope_V1_SnapshotMetadata? = nil
     var _context: UInt64 = 0
     var _leaderTick: UInt64 = 0
+    var _quiesce: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -774,6 +782,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
       _snapshot = source._snapshot
       _context = source._context
       _leaderTick = source._leaderTick
+      _quiesce = source._quiesce
     }
   }
 
@@ -806,6 +815,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._snapshot) }()
         case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._context) }()
         case 14: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaderTick) }()
+        case 15: try { try decoder.decodeSingularBoolField(value: &_storage._quiesce) }()
         default: break
         }
       }
@@ -860,6 +870,9 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
       if _storage._leaderTick != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._leaderTick, fieldNumber: 14)
       }
+      if _storage._quiesce != false {
+        try visitor.visitSingularBoolField(value: _storage._quiesce, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -883,6 +896,7 @@ nonisolated extension Periscope_V1_RaftMessage: SwiftProtobuf.Message, SwiftProt
         if _storage._snapshot != rhs_storage._snapshot {return false}
         if _storage._context != rhs_storage._context {return false}
         if _storage._leaderTick != rhs_storage._leaderTick {return false}
+        if _storage._quiesce != rhs_storage._quiesce {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -29,6 +29,9 @@ protocol DrivenGroup: AnyObject, Sendable {
     /// Steps a snapshot whose files are staged as `name`; true if it will be installed.
     func receiveSnapshot(_ message: Message, named name: String) -> Bool
     var appliedIndex: UInt64 { get }
+    /// A quiet group with `peer` among its members ticks again: the transport lost touch
+    /// with that node (it may have led the group, or be needed for a quorum).
+    func wake(ifMember peer: NodeID)
 }
 
 /// Where the loop's outgoing messages go: the transport between nodes. `send` is called on
@@ -140,6 +143,14 @@ public final class RaftLoop: @unchecked Sendable {
             submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
                 continuation.resume(with: Result { try body(groupsByID[id]) })
             }
+        }
+    }
+
+    /// The transport lost its connection to `peer`: quiet groups it belongs to tick again, so
+    /// a dead leader is replaced and a cut-off leader steps down.
+    func peerUnreachable(_ peer: NodeID) {
+        submit(orElse: { _ in }) { [self] in
+            for group in groups { group.wake(ifMember: peer) }
         }
     }
 

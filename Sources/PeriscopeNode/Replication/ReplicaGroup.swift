@@ -26,6 +26,8 @@ public struct ReplicaStatus: Sendable, Equatable {
     public var lastLogIndex: UInt64 = 0
     /// On a leader: the member leadership is being handed to.
     public var transferringTo: UInt64?
+    /// The group is idle and this replica stopped ticking (`RaftTuning.quiesceAfterTicks`).
+    public var quiesced = false
 }
 
 /// One Raft group on this node and the state machine it replicates into. Its Raft node,
@@ -97,7 +99,7 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
         }
         let config = RaftConfig(id: selfID, electionTicks: tuning.electionTicks, heartbeatTicks: tuning.heartbeatTicks,
                                 proposalBytesMax: tuning.proposalBytesMax, uncommittedBytesMax: tuning.uncommittedBytesMax,
-                                appliedIndex: max(applied, log.snapshot.metadata.index))
+                                appliedIndex: max(applied, log.snapshot.metadata.index), quiesceAfterTicks: tuning.quiesceAfterTicks)
         self.id = id
         self.machine = machine
         self.loop = loop
@@ -225,6 +227,9 @@ public struct RaftTuning: Sendable {
     /// ...keeping this many of them, for followers slightly behind (one further behind gets
     /// a snapshot).
     public var compactionKeepsEntries = 1_000
+    /// A group idle this many ticks goes quiet: no heartbeats until something happens, or
+    /// until this node loses touch with one of its members (0: never).
+    public var quiesceAfterTicks = 30
     public init() {}
 }
 
@@ -298,7 +303,7 @@ extension ReplicaGroup: DrivenGroup {
                                committedIndex: node.committedIndex, appliedIndex: node.appliedIndex,
                                firstLogIndex: log.firstIndex, voters: raft.confState.voters, learners: raft.confState.learners,
                                matched: raft.progress.mapValues(\.match), lastLogIndex: raft.lastIndex,
-                               transferringTo: raft.leadTransferee)
+                               transferringTo: raft.leadTransferee, quiesced: node.isQuiesced)
         }
     }
 
@@ -365,6 +370,10 @@ extension ReplicaGroup: DrivenGroup {
     }
 
     func reportSnapshot(to peer: NodeID, delivered: Bool) { node.reportSnapshot(to: peer, delivered: delivered) }
+
+    func wake(ifMember peer: NodeID) {
+        if node.isQuiesced, node.confState.members.contains(peer) { node.wake() }
+    }
 
     var appliedIndex: UInt64 { node.appliedIndex }
 

@@ -28,6 +28,8 @@ final class PeerLink: Sendable {
     private let resolve: @Sendable (NodeID) -> RPCEndpoint?
     private let pool: RPCConnectionPool
     private let dropped: @Sendable (NodeID, [GroupMessage]) -> Void
+    /// Called each time a connection attempt or a stream to the peer fails.
+    private let lostTouch: @Sendable (NodeID) -> Void
     private let logger: Logger
 
     private struct State: ~Copyable {
@@ -37,6 +39,9 @@ final class PeerLink: Sendable {
         var closed = false
         /// The link's task was cancelled: its doorbell must not be waited on again.
         var cancelled = false
+        /// The connection under the stream closed (the peer died, a PING went unanswered):
+        /// an idle link waiting for its doorbell must learn it too.
+        var connectionLost = false
         var doorbell: CheckedContinuation<Void, Never>?
         var sentBatches = 0
         var droppedMessages = 0
@@ -46,13 +51,14 @@ final class PeerLink: Sendable {
 
     init(peer: NodeID, selfID: NodeID, limits: Limits = Limits(), pool: RPCConnectionPool,
          resolve: @escaping @Sendable (NodeID) -> RPCEndpoint?, dropped: @escaping @Sendable (NodeID, [GroupMessage]) -> Void,
-         logger: Logger) {
+         lostTouch: @escaping @Sendable (NodeID) -> Void, logger: Logger) {
         self.peer = peer
         self.selfID = selfID
         self.limits = limits
         self.pool = pool
         self.resolve = resolve
         self.dropped = dropped
+        self.lostTouch = lostTouch
         self.logger = logger
     }
 
@@ -111,17 +117,20 @@ final class PeerLink: Sendable {
             }
             do {
                 let client = try await pool.client(for: endpoint)
+                client.connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() }
                 try await client.bidirectionalStreaming(RaftTransportMethods.exchange) { requests, acks in
                     try await exchange(requests: requests, acks: acks, onFirstAck: { backoff = limits.backoffInitial })
                 }
             } catch {
                 if !state.withLock({ $0.closed }) {
                     logger.debug("Raft link down", metadata: ["peer": "\(peer)", "address": "\(endpoint)", "error": "\(error)"])
+                    lostTouch(peer)
                 }
             }
             let lost = state.withLock { state in
                 state.connected = false
                 state.cancelled = false
+                state.connectionLost = false
                 defer {
                     state.queue = []
                     state.queuedBytes = 0
@@ -133,6 +142,17 @@ final class PeerLink: Sendable {
             backoff = min(limits.backoffMax, backoff * 2)
             try? await Task.sleep(for: pause)
         }
+    }
+
+    /// Rings the doorbell of a link waiting with nothing to send: its stream is gone.
+    private func connectionClosed() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.connected else { return nil }
+            state.connectionLost = true
+            defer { state.doorbell = nil }
+            return state.doorbell
+        }
+        waiter?.resume()
     }
 
     /// One connection's life: sends batches, reads acknowledgements inline when the window
@@ -165,6 +185,7 @@ final class PeerLink: Sendable {
             })
             state.withLock { $0.sentBatches += 1 }
         }
+        if state.withLock({ $0.connectionLost }) { throw RPCStatus(.unavailable, "the connection to node \(peer) closed") }
         try await requests.finish()
     }
 
@@ -173,7 +194,7 @@ final class PeerLink: Sendable {
     private func nextBatch() async -> [GroupMessage]? {
         while true {
             let taken = state.withLock { state -> [GroupMessage]?? in
-                if state.closed || state.cancelled { return .some(nil) }
+                if state.closed || state.cancelled || state.connectionLost { return .some(nil) }
                 guard !state.queue.isEmpty else { return nil }
                 defer {
                     state.queue = []
@@ -186,7 +207,7 @@ final class PeerLink: Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let ringNow = state.withLock { state in
-                        if state.closed || state.cancelled || !state.queue.isEmpty { return true }
+                        if state.closed || state.cancelled || state.connectionLost || !state.queue.isEmpty { return true }
                         state.doorbell = continuation
                         return false
                     }

@@ -94,6 +94,7 @@ final class RaftTransport: RaftMessageSender, Sendable {
     func isolate(from nodes: Set<NodeID>) {
         peers.isolated.withLock { $0 = nodes }
         for peer in nodes {
+            loop.peerUnreachable(peer)
             if let endpoint = address(of: peer) { Task { [pool] in await pool.discardAll(for: endpoint) } }
         }
     }
@@ -127,7 +128,7 @@ final class RaftTransport: RaftMessageSender, Sendable {
             let link = PeerLink(peer: peer, selfID: selfID, limits: limits, pool: pool,
                                 resolve: { [weak self] node in self?.address(of: node) },
                                 dropped: { [weak self] peer, messages in self?.dropped(messages, to: peer) },
-                                logger: logger)
+                                lostTouch: { [loop] peer in loop.peerUnreachable(peer) }, logger: logger)
             links![peer] = link
             link.start()
             return link

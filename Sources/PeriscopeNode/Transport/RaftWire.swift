@@ -46,6 +46,7 @@ enum RaftWire {
             $0.rejectHint = message.rejectHint
             $0.context = message.context
             $0.leaderTick = message.leaderTick
+            $0.quiesce = message.quiesce
             if let snapshot = message.snapshot { $0.snapshot = encode(snapshot.metadata) }
         }
     }
@@ -92,6 +93,7 @@ enum RaftWire {
         if let first = entries.first, kind == .append, first.index != wire.index + 1 {
             throw Invalid(description: "an append after index \(wire.index) starts at entry \(first.index)")
         }
+        if wire.quiesce, kind != .heartbeat { throw Invalid(description: "a \(kind) message marked quiesce") }
         var snapshot: Snapshot?
         if kind == .snapshot {
             guard wire.hasSnapshot, let data = snapshotData else {
@@ -104,7 +106,7 @@ enum RaftWire {
         return GroupMessage(group: wire.groupID, message: Message(
             kind: kind, from: wire.from, to: wire.to, term: wire.term, logTerm: wire.logTerm, index: wire.index, entries: entries,
             commit: wire.commit, reject: wire.reject, rejectHint: wire.rejectHint, context: wire.context, snapshot: snapshot,
-            leaderTick: wire.leaderTick))
+            leaderTick: wire.leaderTick, quiesce: wire.quiesce))
     }
 
     static func decode(_ metadata: Periscope_V1_SnapshotMetadata) -> SnapshotMetadata {

@@ -87,12 +87,26 @@ extension Raft {
         for member in tracker.memberIDs where member != id { sendAppend(to: member) }
     }
 
-    func broadcastHeartbeat(context: UInt64) {
+    func broadcastHeartbeat(context: UInt64, quiesce: Bool = false) {
         for member in tracker.memberIDs where member != id {
             // Never tell a follower to commit beyond what it is known to hold.
             let commit = min(tracker.progress[member]!.match, log.committed)
-            send(.heartbeat, to: member, commit: commit, context: context, leaderTick: ticksSinceStart)
+            send(.heartbeat, to: member, commit: commit, context: context, leaderTick: ticksSinceStart, quiesce: quiesce)
         }
+    }
+
+    /// Nothing is in flight: every member holds the whole log, which is committed and
+    /// applied, and no read, transfer or membership change is pending.
+    var canQuiesce: Bool {
+        role == .leader && leadTransferee == noNode && readQueue.pending.isEmpty && readsAwaitingFirstCommit.isEmpty
+            && !needsBroadcast && log.committed == log.lastIndex && log.applied == log.committed && hasCommittedInCurrentTerm
+            && tracker.progress.values.allSatisfy { $0.match == log.lastIndex }
+    }
+
+    /// The last heartbeat (it carries the commit every member holds already), then silence.
+    func quiesce() {
+        broadcastHeartbeat(context: 0, quiesce: true)
+        isQuiesced = true
     }
 
     /// Sends the next entries (or a snapshot, if they were compacted) to `follower`. Returns

@@ -2,6 +2,7 @@
 extension Raft {
     func tick() {
         ticksSinceStart += 1
+        guard !isQuiesced else { return }
         if role == .leader { tickLeader() } else { tickElection() }
     }
 
@@ -29,6 +30,11 @@ extension Raft {
             }
             // A transfer that did not finish within an election timeout is abandoned.
             leadTransferee = noNode
+        }
+        idleTicks += 1
+        if config.quiesceAfterTicks > 0, idleTicks >= config.quiesceAfterTicks, canQuiesce {
+            quiesce()
+            return
         }
         if heartbeatElapsed >= config.heartbeatTicks {
             heartbeatElapsed = 0
@@ -71,6 +77,14 @@ extension Raft {
 
     func step(_ message: Message) {
         guard message.to == id, message.from != id, message.from != noNode else { return }
+        // Heartbeats, and the answers to them, are what an idle group exchanges; anything
+        // else is activity (a preVote too: a restarted member must learn who leads).
+        let isHeartbeat = message.kind == .heartbeat || message.kind == .heartbeatResponse
+        if !isHeartbeat {
+            wake()
+        } else if message.kind == .heartbeat, !message.quiesce, isQuiesced {
+            wake()
+        }
         if message.term > term {
             guard acceptHigherTerm(message) else { return }
         } else if message.term < term, message.term != 0 {
@@ -184,6 +198,7 @@ extension Raft {
         case .heartbeat:
             heardFromLeader(message.from)
             handleHeartbeat(message)
+            if message.quiesce { isQuiesced = true }
         case .snapshot:
             heardFromLeader(message.from)
             handleSnapshot(message)

@@ -35,6 +35,10 @@ final class Raft {
     /// Reads that arrived before this leader committed an entry of its own term: until then
     /// its commit index may be behind the previous leader's.
     var readsAwaitingFirstCommit: [(requestID: UInt64, requester: NodeID)] = []
+    /// The group is idle and this replica does not tick (`RaftConfig.quiesceAfterTicks`).
+    var isQuiesced = false
+    /// On a leader: ticks since anything but heartbeats happened.
+    var idleTicks = 0
     private var random: any RandomNumberGenerator
 
     static let pendingReadsMax = 4096
@@ -142,6 +146,8 @@ final class Raft {
         randomizedElectionTimeout = config.electionTicks + Int(random.next() % UInt64(config.electionTicks))
         leadTransferee = noNode
         leaseForfeited = false
+        isQuiesced = false
+        idleTicks = 0
         tracker.resetVotes()
         tracker.resetProgress(nextIndex: log.lastIndex + 1, selfID: id, selfMatch: log.persistedLastIndex)
         pendingConfIndex = 0
@@ -155,14 +161,24 @@ final class Raft {
 
     func send(_ kind: Message.Kind, to: NodeID, term: Term? = nil, logTerm: Term = 0, index: LogIndex = 0,
               entries: [Entry] = [], commit: LogIndex = 0, reject: Bool = false, rejectHint: LogIndex = 0,
-              context: UInt64 = 0, snapshot: Snapshot? = nil, leaderTick: UInt64 = 0) {
+              context: UInt64 = 0, snapshot: Snapshot? = nil, leaderTick: UInt64 = 0, quiesce: Bool = false) {
         let message = Message(kind: kind, from: id, to: to, term: term ?? self.term, logTerm: logTerm, index: index,
                               entries: entries, commit: commit, reject: reject, rejectHint: rejectHint,
-                              context: context, snapshot: snapshot, leaderTick: leaderTick)
+                              context: context, snapshot: snapshot, leaderTick: leaderTick, quiesce: quiesce)
         switch kind {
         case .appendResponse, .voteResponse: messagesAfterPersist.append(message)
         default: messages.append(message)
         }
+    }
+
+    /// Something happened (or the owner lost touch with a member): tick again, from a whole
+    /// election timeout, and count idleness anew.
+    func wake() {
+        idleTicks = 0
+        guard isQuiesced else { return }
+        isQuiesced = false
+        electionElapsed = 0
+        heartbeatElapsed = 0
     }
 
     func sendTimeoutNow(to target: NodeID) {

@@ -44,25 +44,46 @@ public final class RaftNode {
     public func step(_ message: Message) { raft.step(message) }
 
     /// Campaign now instead of waiting for the election timeout (bootstrapping, tests).
-    public func campaign() { raft.startElection(forcedByTransfer: false) }
+    public func campaign() {
+        raft.wake()
+        raft.startElection(forcedByTransfer: false)
+    }
+
+    /// Whether this replica stopped ticking because its group is idle.
+    public var isQuiesced: Bool { raft.isQuiesced }
+
+    /// Tick again: the owner lost touch with a member of the group (its leader may be gone).
+    public func wake() { raft.wake() }
 
     /// Appends `data` on the leader. The returned entry's (index, term) identifies it: it is
     /// committed once an applied entry at that index has that term; any other term at that
     /// index means it was lost to a leader change and may be retried.
     @discardableResult
-    public func propose(_ data: [UInt8]) throws(RaftError) -> Entry { try raft.propose(data) }
+    public func propose(_ data: [UInt8]) throws(RaftError) -> Entry {
+        raft.wake()
+        return try raft.propose(data)
+    }
 
     /// Proposes one membership change. At most one is pending at a time.
     @discardableResult
-    public func proposeConfChange(_ change: ConfChange) throws(RaftError) -> Entry { try raft.proposeConfChange(change) }
+    public func proposeConfChange(_ change: ConfChange) throws(RaftError) -> Entry {
+        raft.wake()
+        return try raft.proposeConfChange(change)
+    }
 
     /// Asks for a linearizable read index; the answer is a `ReadState` in a later Ready (on a
     /// follower, once the leader confirms). Unanswered requests were dropped (leader change,
     /// lost messages): retry after a timeout.
-    public func readIndex(requestID: UInt64) throws(RaftError) { try raft.readIndex(requestID: requestID) }
+    public func readIndex(requestID: UInt64) throws(RaftError) {
+        raft.wake()
+        try raft.readIndex(requestID: requestID)
+    }
 
     /// Hands leadership to `target` once its log is caught up (within one election timeout).
-    public func transferLeadership(to target: NodeID) throws(RaftError) { try raft.transferLeadership(to: target) }
+    public func transferLeadership(to target: NodeID) throws(RaftError) {
+        raft.wake()
+        try raft.transferLeadership(to: target)
+    }
 
     public func reportSnapshot(to follower: NodeID, delivered: Bool) { raft.reportSnapshot(to: follower, delivered: delivered) }
     public func reportUnreachable(_ follower: NodeID) { raft.reportUnreachable(follower) }

@@ -41,11 +41,14 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
     /// quorum's echoes tell the leader how long followers will refuse other candidates (its
     /// lease).
     public var leaderTick: UInt64
+    /// On a heartbeat: the group is idle and every member holds the whole log; leader and
+    /// followers stop ticking until something happens (`RaftConfig.quiesceAfterTicks`).
+    public var quiesce: Bool
 
     public init(
         kind: Kind, from: NodeID, to: NodeID, term: Term, logTerm: Term = 0, index: LogIndex = 0,
         entries: [Entry] = [], commit: LogIndex = 0, reject: Bool = false, rejectHint: LogIndex = 0,
-        context: UInt64 = 0, snapshot: Snapshot? = nil, leaderTick: UInt64 = 0
+        context: UInt64 = 0, snapshot: Snapshot? = nil, leaderTick: UInt64 = 0, quiesce: Bool = false
     ) {
         self.kind = kind
         self.from = from
@@ -60,6 +63,7 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
         self.context = context
         self.snapshot = snapshot
         self.leaderTick = leaderTick
+        self.quiesce = quiesce
     }
 
     /// What the message costs on the wire, roughly: entries and snapshot data dominate.
@@ -76,7 +80,7 @@ public struct Message: Sendable, Hashable, CustomStringConvertible {
         case .vote, .preVote: text += " last \(index)@\(logTerm)\(context == forcedVoteContext ? " forced" : "")"
         case .voteResponse, .preVoteResponse: text += reject ? " rejected" : " granted"
         case .snapshot: text += " \(snapshot?.metadata.description ?? "-")"
-        case .heartbeat: text += " commit \(commit) ctx \(context)"
+        case .heartbeat: text += " commit \(commit) ctx \(context)\(quiesce ? " quiesce" : "")"
         case .heartbeatResponse, .readIndex: text += " ctx \(context)"
         case .readIndexResponse: text += " ctx \(context) index \(index)"
         case .timeoutNow: break

@@ -32,12 +32,19 @@ public struct RaftConfig: Sendable {
     /// The index the application has already applied when the replica starts (0: from the
     /// snapshot). Committed entries after it are delivered again.
     public var appliedIndex: LogIndex
+    /// A leader whose group has been idle this many ticks, with every member holding its
+    /// whole log, tells the followers so and all of them stop ticking: an idle group sends
+    /// nothing. Any message, proposal or read wakes it; the owner wakes a group whose leader
+    /// (or any member) it finds unreachable, so a dead leader is still replaced. 0: never.
+    /// Quorum-confirmed reads only (a lease needs heartbeats).
+    public var quiesceAfterTicks: Int
 
     public init(
         id: NodeID, electionTicks: Int = 10, heartbeatTicks: Int = 1, preVote: Bool = true,
         checkQuorum: Bool = true, readMode: ReadMode = .quorumConfirmed, leaseMarginTicks: Int = 2,
         messageBytesMax: Int = 1 << 20, inflightMessagesMax: Int = 256,
-        proposalBytesMax: Int = 1 << 20, uncommittedBytesMax: Int = 64 << 20, appliedIndex: LogIndex = 0
+        proposalBytesMax: Int = 1 << 20, uncommittedBytesMax: Int = 64 << 20, appliedIndex: LogIndex = 0,
+        quiesceAfterTicks: Int = 0
     ) {
         self.id = id
         self.electionTicks = electionTicks
@@ -51,6 +58,7 @@ public struct RaftConfig: Sendable {
         self.proposalBytesMax = proposalBytesMax
         self.uncommittedBytesMax = uncommittedBytesMax
         self.appliedIndex = appliedIndex
+        self.quiesceAfterTicks = quiesceAfterTicks
     }
 
     func validate() {
@@ -60,6 +68,8 @@ public struct RaftConfig: Sendable {
         precondition(inflightMessagesMax > 0 && messageBytesMax > 0 && proposalBytesMax > 0 && uncommittedBytesMax > 0,
                      "Raft limits must be positive")
         precondition(readMode != .leaseBased || checkQuorum, "lease-based reads need checkQuorum")
+        precondition(quiesceAfterTicks == 0 || (readMode == .quorumConfirmed && quiesceAfterTicks > electionTicks),
+                     "quiescence needs quorum-confirmed reads and more than an election timeout of idle ticks")
         precondition(leaseMarginTicks >= 0 && leaseMarginTicks < electionTicks, "leaseMarginTicks must be in [0, electionTicks)")
     }
 }
