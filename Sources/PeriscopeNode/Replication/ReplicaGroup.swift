@@ -205,9 +205,7 @@ extension ReplicaGroup {
             }
         }
     }
-}
 
-extension ReplicaGroup {
     /// What a proposer is told when Raft refuses its request.
     func replicationError(_ error: RaftError) -> ReplicationError {
         if case .notLeader(let leader) = error { return .notLeader(group: id, leader: leader) }
@@ -310,8 +308,9 @@ extension ReplicaGroup: DrivenGroup {
     /// Compacts the log once `compactAfterEntries` applied entries sit in it: first the
     /// machine makes its applied state durable (the shard's writes are not fsync'd), then
     /// a snapshot record at that index (membership only: a follower needing the data gets
-    /// the machine's files, frozen when they are sent: `SnapshotSender`) and the compaction point are persisted, and the entries
-    /// before `compactionKeepsEntries` from it are dropped, on disk and in memory.
+    /// the machine's files, frozen when they are sent: `SnapshotSender`) and the compaction
+    /// point are persisted, and the entries before `compactionKeepsEntries` from it are
+    /// dropped, on disk and in memory.
     private func compactIfDue() throws {
         let applied = node.appliedIndex
         guard applied >= log.firstIndex, applied - log.firstIndex + 1 >= LogIndex(tuning.compactAfterEntries) else { return }

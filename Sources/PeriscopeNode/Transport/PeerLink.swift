@@ -1,5 +1,6 @@
 import Logging
 import PeriscopeAPI
+import PeriscopeHTTP2
 import PeriscopeRaft
 import PeriscopeRPC
 import Synchronization
@@ -42,6 +43,9 @@ final class PeerLink: Sendable {
         /// The connection under the stream closed (the peer died, a PING went unanswered):
         /// an idle link waiting for its doorbell must learn it too.
         var connectionLost = false
+        /// The connection whose close is being watched (the pool hands the same one out
+        /// again until it goes down): watched once, not once per stream.
+        var watchedConnection: HTTP2ClientConnection?
         var doorbell: CheckedContinuation<Void, Never>?
         var sentBatches = 0
         var droppedMessages = 0
@@ -117,7 +121,13 @@ final class PeerLink: Sendable {
             }
             do {
                 let client = try await pool.client(for: endpoint)
-                client.connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() }
+                let connection = client.connection
+                let unwatched = state.withLock { state -> Bool in
+                    guard state.watchedConnection !== connection else { return false }
+                    state.watchedConnection = connection
+                    return true
+                }
+                if unwatched { connection.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed() } }
                 try await client.bidirectionalStreaming(RaftTransportMethods.exchange) { requests, acks in
                     try await exchange(requests: requests, acks: acks, onFirstAck: { backoff = limits.backoffInitial })
                 }

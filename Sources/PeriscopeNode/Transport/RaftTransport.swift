@@ -54,11 +54,6 @@ final class RaftTransport: RaftMessageSender, Sendable {
                                             isIsolated: { node in peers.isolated.withLock { $0.contains(node) } }, logger: logger)
     }
 
-    /// Records where `node` listens; a link to it connects there from its next attempt.
-    func setAddress(_ endpoint: RPCEndpoint, of node: NodeID) {
-        peers.addresses.withLock { $0[node] = endpoint }
-    }
-
     /// The region's other members, as its map lists them: their addresses are recorded,
     /// and the links to nodes no longer listed are closed.
     func setPeers(_ members: [RegionMap.Member]) {
