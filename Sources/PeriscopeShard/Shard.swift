@@ -27,10 +27,14 @@ public final class Shard: Sendable {
         public var clock: @Sendable () -> Duration
         /// Names this open of the shard in its points in time (random unless given).
         public var instanceID: UInt64?
+        /// The outbox keeps the writes of at most this many of the newest log positions for
+        /// other regions (a region further behind is backfilled). The same on every replica.
+        public var outboxRetainedEntries: Int
 
         public init(partitionScheme: PartitionScheme = .day, indexBatchEntriesMax: Int = 2_000, pageTokenKey: PageTokenKey? = nil,
                     pointInTimeKeepAlive: Duration = .seconds(60), pointsInTimeMax: Int = 1_000,
-                    clock: (@Sendable () -> Duration)? = nil, instanceID: UInt64? = nil) {
+                    clock: (@Sendable () -> Duration)? = nil, instanceID: UInt64? = nil, outboxRetainedEntries: Int = 500_000) {
+            self.outboxRetainedEntries = outboxRetainedEntries
             self.partitionScheme = partitionScheme
             self.indexBatchEntriesMax = indexBatchEntriesMax
             self.pageTokenKey = pageTokenKey
@@ -59,14 +63,15 @@ public final class Shard: Sendable {
         var horizons: [String: Int64]
         /// The locator sweep's progress: kept here because the sweep runs under this lock.
         var sweep = LocatorSweep()
+        var crossRegion = CrossRegionState()
     }
 
     /// Opens (or creates) the shard in `path`. A shard created with another partition width
     /// refuses to open: every replica must file executions identically.
     public static func open(at path: String, configuration: Configuration = Configuration(),
                             environment: StorageEnvironment = .shared) throws -> Shard {
-        guard configuration.indexBatchEntriesMax > 0, configuration.pointsInTimeMax > 0 else {
-            throw ShardError("indexBatchEntriesMax and pointsInTimeMax must be positive")
+        guard configuration.indexBatchEntriesMax > 0, configuration.pointsInTimeMax > 0, configuration.outboxRetainedEntries > 0 else {
+            throw ShardError("indexBatchEntriesMax, pointsInTimeMax and outboxRetainedEntries must be positive")
         }
         var options = DatabaseOptions(environment: environment)
         options.createMissingColumnFamilies = true
@@ -91,7 +96,11 @@ public final class Shard: Sendable {
         let shard = Shard(path: path, configuration: configuration, database: database, families: families,
                           state: ApplyState(appliedIndex: applied, horizons: [:]))
         let horizons = try shard.horizons(options: ReadOptions(snapshot: try database.makeSnapshot()))
-        shard.applyState.withLock { $0.horizons = horizons }
+        let crossRegion = try shard.crossRegionState()
+        shard.applyState.withLock {
+            $0.horizons = horizons
+            $0.crossRegion = crossRegion
+        }
         shard.indexProgress.publish(try shard.watermarks().values.min() ?? 0)
         return shard
     }

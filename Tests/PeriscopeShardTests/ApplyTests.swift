@@ -106,9 +106,10 @@ import Testing
     @Test func aShardRefusesNonPositiveBatchAndPointInTimeBounds() throws {
         let path = NSTemporaryDirectory() + "periscope-shard-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: path) }
-        for configuration in [Shard.Configuration(indexBatchEntriesMax: 0), Shard.Configuration(pointsInTimeMax: -1)] {
+        for configuration in [Shard.Configuration(indexBatchEntriesMax: 0), Shard.Configuration(pointsInTimeMax: -1),
+                              Shard.Configuration(outboxRetainedEntries: 0)] {
             #expect { try Shard.open(at: path, configuration: configuration) } throws: {
-                "\($0)".contains("indexBatchEntriesMax and pointsInTimeMax must be positive")
+                "\($0)".contains("indexBatchEntriesMax, pointsInTimeMax and outboxRetainedEntries must be positive")
             }
         }
     }

@@ -31,8 +31,28 @@ import Testing
             .delete(ExecutionKey(namespaceId: "n", workflowId: "w", runId: "r"), version: 9, at: time(day: 3)),
             .expire(namespaceId: "n", closedBefore: time(day: -1)),
             .batch([.start(record("d")), .delete(ExecutionKey(namespaceId: "n", workflowId: "d", runId: "r1"), version: 2, at: .epoch)]),
+            .replicable(originTime: time(day: 4), [.start(failedOver(record("e"), 2)),
+                                                   .delete(ExecutionKey(namespaceId: "n", workflowId: "w", runId: "r"), version: 9,
+                                                           at: time(day: 3), failoverVersion: 101)]),
+            .replicated(ReplicatedBatch(origin: 3, through: 77, commands: [.upsert(failedOver(record("f"), 2))], backfilled: ["n", "m"])),
+            .replicated(ReplicatedBatch(origin: 1, through: 0, commands: [])),
+            .fence(namespaceId: "n", throughFailoverVersion: 101), .fence(namespaceId: "n", throughFailoverVersion: nil),
+            .trimOutbox(through: 12_345),
         ]
         for command in commands { #expect(try ShardCommand.decode(command.encoded()) == command) }
+        let stamped = failedOver(record("g", version: 7), -5)
+        #expect(try RecordCodec.decode(RecordCodec.encode(stamped)) == stamped)
+        // A record and a delete of failover version 0 keep the bytes they had before failover versions existed.
+        #expect(RecordCodec.encode(record("h"))[0] == RecordCodec.formatV1)
+        #expect(ShardCommand.delete(ExecutionKey(namespaceId: "n", workflowId: "w", runId: "r"), version: 1, at: .epoch).encoded()[1] == 4)
+    }
+
+    @Test func envelopesHoldOnlyWhatTheyMayHold() throws {
+        // A replicated batch may carry only writes of one execution: retention is each region's own.
+        let expire = ShardCommand.replicated(ReplicatedBatch(origin: 1, through: 2, commands: [.expire(namespaceId: "n", closedBefore: .epoch)]))
+        #expect(throws: DecodingError.self) { try ShardCommand.decode(expire.encoded()) }
+        let nested = ShardCommand.replicable(originTime: .epoch, [.batch([.start(record("a"))])])
+        #expect(throws: DecodingError.self) { try ShardCommand.decode(nested.encoded()) }
     }
 
     @Test func malformedBytesAreErrorsNeverCrashes() throws {

@@ -50,12 +50,21 @@ func record(_ workflowId: String, run: String = "r1", namespace: String = "ns", 
         searchAttributes: attributes)
 }
 
+/// `record` as a home region stamps it after `failoverVersion`'s failover.
+func failedOver(_ record: VisibilityRecord, _ failoverVersion: Int64) -> VisibilityRecord {
+    var stamped = record
+    stamped.failoverVersion = failoverVersion
+    return stamped
+}
+
 /// Random workloads: starts, upserts, closes and deletes of a small set of executions with
 /// versions that arrive out of order, plus attribute values of every type.
 struct WorkloadGenerator {
     var random: SeededRandom
     let executions: Int
     let namespaces = ["ns-a", "ns-b"]
+    /// Stamped on every write, as the home region that accepted it would.
+    var failoverVersion: Int64 = 0
 
     init(seed: UInt64, executions: Int = 40) {
         random = SeededRandom(seed: seed)
@@ -85,19 +94,20 @@ struct WorkloadGenerator {
         let workflowId = "wf-\(index)"
         let version = Int64(random.next() % 20)
         let start = time(day: Int64(random.next() % 3), hour: Int64(random.next() % 24))
+        let fv = failoverVersion
         switch random.next() % 10 {
         case 0..<3:
-            return .start(record(workflowId, namespace: namespace, version: version, start: start, attributes: attributes()))
+            return .start(failedOver(record(workflowId, namespace: namespace, version: version, start: start, attributes: attributes()), fv))
         case 3..<5:
-            return .upsert(record(workflowId, namespace: namespace, version: version, start: start, attributes: attributes()))
+            return .upsert(failedOver(record(workflowId, namespace: namespace, version: version, start: start, attributes: attributes()), fv))
         case 5..<8:
             let close = Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + Int64(random.next() % UInt64(3 * day)))
-            return .close(record(workflowId, namespace: namespace, version: version,
-                                 status: [.completed, .failed, .terminated].randomElement(using: &random)!,
-                                 start: start, close: close, attributes: attributes()))
+            return .close(failedOver(record(workflowId, namespace: namespace, version: version,
+                                            status: [.completed, .failed, .terminated].randomElement(using: &random)!,
+                                            start: start, close: close, attributes: attributes()), fv))
         default:
             return .delete(ExecutionKey(namespaceId: namespace, workflowId: workflowId, runId: "r1"), version: version,
-                           at: time(day: Int64(random.next() % 4)))
+                           at: time(day: Int64(random.next() % 4)), failoverVersion: fv)
         }
     }
 
@@ -108,16 +118,20 @@ struct WorkloadGenerator {
 }
 
 /// An independent model of the version rules: the expected live records after each entry.
+/// Versions compare as (failover version, version) pairs; a start replaces only a state
+/// stored under an older failover version.
 struct ModelStore {
-    enum State: Equatable { case live(VisibilityRecord), tombstone(Int64, bucket: Int64) }
+    enum State: Equatable { case live(VisibilityRecord), tombstone(Int64, bucket: Int64, failover: Int64) }
     var states: [ExecutionKey: State] = [:]
     var horizons: [String: Int64] = [:]
+    var fences: [String: Int64] = [:]
+    var cursors: [UInt32: UInt64] = [:]
     let scheme: PartitionScheme
 
-    private func version(_ state: State) -> Int64 {
+    private func version(_ state: State) -> (Int64, Int64) {
         switch state {
-        case .live(let record): record.version
-        case .tombstone(let version, _): version
+        case .live(let record): (record.failoverVersion, record.version)
+        case .tombstone(let version, _, let failover): (failover, version)
         }
     }
 
@@ -125,7 +139,7 @@ struct ModelStore {
         guard let horizon = horizons[namespace] else { return false }
         switch state {
         case .live(let record): return record.closeTime.map { scheme.bucket(of: $0) <= horizon } ?? false
-        case .tombstone(_, let bucket): return bucket <= horizon
+        case .tombstone(_, let bucket, _): return bucket <= horizon
         }
     }
 
@@ -138,15 +152,34 @@ struct ModelStore {
         switch command {
         case .batch(let commands): commands.forEach { apply($0) }
         case .start(let record):
-            if current(record.key) == nil { states[record.key] = .live(record) }
-        case .upsert(let record), .close(let record):
-            if let state = current(record.key), version(state) >= record.version { return }
+            if let state = current(record.key), version(state).0 >= record.failoverVersion { return }
             states[record.key] = .live(record)
-        case .delete(let key, let newVersion, let time):
-            if let state = current(key), version(state) >= newVersion { return }
-            states[key] = .tombstone(newVersion, bucket: scheme.bucket(of: time))
+        case .upsert(let record), .close(let record):
+            if let state = current(record.key), version(state) >= (record.failoverVersion, record.version) { return }
+            states[record.key] = .live(record)
+        case .delete(let key, let newVersion, let time, let failover):
+            if let state = current(key), version(state) >= (failover, newVersion) { return }
+            states[key] = .tombstone(newVersion, bucket: scheme.bucket(of: time), failover: failover)
         case .expire(let namespace, let closedBefore):
             horizons[namespace] = max(horizons[namespace] ?? .min, scheme.bucket(of: closedBefore) - 1)
+        case .replicable(_, let commands):
+            for command in commands {
+                let (namespace, failover): (String, Int64) = switch command {
+                case .start(let r), .upsert(let r), .close(let r): (r.key.namespaceId, r.failoverVersion)
+                case .delete(let key, _, _, let failover): (key.namespaceId, failover)
+                default: ("", 0)
+                }
+                if let fence = fences[namespace], failover <= fence { continue }
+                apply(command)
+            }
+        case .replicated(let batch):
+            if batch.through != 0, batch.through <= cursors[batch.origin] ?? 0 { return }
+            batch.commands.forEach { apply($0) }
+            if batch.through != 0 { cursors[batch.origin] = batch.through }
+        case .fence(let namespace, let through):
+            fences[namespace] = through
+        case .trimOutbox:
+            break
         }
     }
 

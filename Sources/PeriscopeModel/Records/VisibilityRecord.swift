@@ -22,6 +22,11 @@ public struct ExecutionKey: Hashable, Sendable, CustomStringConvertible {
 public struct VisibilityRecord: Hashable, Sendable {
     public var key: ExecutionKey
     public var version: Int64
+    /// The namespace's failover version when its home region accepted this write (0 until
+    /// the namespace first fails over). Compared before `version`: a write accepted after a
+    /// failover wins over any accepted before it, whatever the task ids, as in Temporal's
+    /// conflict resolution. Set by the node, never by the caller.
+    public var failoverVersion: Int64 = 0
     public var workflowType: String
     public var taskQueue: String
     public var status: ExecutionStatus

@@ -13,6 +13,12 @@ struct ExecutionState: Equatable, Sendable {
     /// The applied index of the latest change to this execution. Change records chain to
     /// the previous one, so the indexer can find the state as of any index it stops at.
     var lastChange: UInt64
+    /// The failover version of the write that decided this state (0 before the namespace's
+    /// first failover). Written after `lastChange` only when nonzero, so states written
+    /// before failover versions existed keep their bytes.
+    var failoverVersion: Int64 = 0
+
+    var conflictVersion: ConflictVersion { ConflictVersion(failoverVersion: failoverVersion, version: version) }
 
     func encoded() -> [UInt8] {
         var writer = BinaryWriter(capacity: 24)
@@ -25,6 +31,7 @@ struct ExecutionState: Equatable, Sendable {
             writer.signed(bucket)
         }
         writer.varint(lastChange)
+        if failoverVersion != 0 { writer.signed(failoverVersion) }
         return writer.bytes
     }
 
@@ -39,7 +46,8 @@ struct ExecutionState: Equatable, Sendable {
         case 1: partition = .closed(bucket: try reader.signed())
         case let other: throw reader.failure("unknown partition kind \(other)")
         }
-        let state = ExecutionState(kind: kind, version: version, partition: partition, lastChange: try reader.varint())
+        var state = ExecutionState(kind: kind, version: version, partition: partition, lastChange: try reader.varint())
+        if !reader.isAtEnd { state.failoverVersion = try reader.signed() }
         try reader.expectEnd()
         return state
     }

@@ -57,4 +57,10 @@ public struct PartitionScheme: Hashable, Sendable {
 
     /// The newest bucket that ends at or before `time`: every close time in it is earlier.
     public func lastBucket(endingAtOrBefore time: Timestamp) -> Int64 { bucket(of: time) - 1 }
+
+    /// The first instant of `bucket` (a tombstone recreated from its partition is filed there again).
+    public func start(ofBucket bucket: Int64) -> Timestamp {
+        let (product, overflow) = bucket.multipliedReportingOverflow(by: widthNanoseconds)
+        return Timestamp(nanosecondsSinceEpoch: overflow ? (bucket < 0 ? .min : .max) : product)
+    }
 }

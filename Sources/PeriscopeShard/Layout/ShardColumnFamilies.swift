@@ -17,6 +17,10 @@ public enum ShardColumnFamily: String, CaseIterable, Sendable {
     case terms = "index.terms"
     /// Ordered values: (namespace, partition, field, type, value, default order) → nothing.
     case values = "index.values"
+    /// Applied index → the writes this region accepted in that entry (its `replicable`
+    /// commands that changed something), for other regions to replicate. Written by apply,
+    /// trimmed once every region fed has them, or past the retained span.
+    case outbox
 }
 
 /// The three secondary indexes, each with its own watermark.

@@ -76,6 +76,25 @@ enum ShardKeys {
     static func watermark(_ index: ShardIndex) -> [UInt8] { Array("watermark/\(index.rawValue)".utf8) }
     static let retentionHorizonPrefix = Array("expired-through/".utf8)
     static func retentionHorizon(_ namespaceId: String) -> [UInt8] { retentionHorizonPrefix + namespace(namespaceId) }
+
+    // MARK: Cross-region replication (meta and outbox)
+
+    static func outbox(index: UInt64) -> [UInt8] { bigEndian(index) }
+    /// Outbox entries through this index may be gone: a region whose cursor is behind it
+    /// needs a backfill.
+    static let outboxTrimmedThrough = Array("outbox-trimmed-through".utf8)
+    static let replicationCursorPrefix = Array("replicated-from/".utf8)
+    /// The source log index this shard has received another region's writes through.
+    static func replicationCursor(origin: UInt32) -> [UInt8] { replicationCursorPrefix + bigEndian32(origin) }
+    static let fencePrefix = Array("fence/".utf8)
+    static func fence(_ namespaceId: String) -> [UInt8] { fencePrefix + namespace(namespaceId) }
+    static let backfilledPrefix = Array("backfilled/".utf8)
+    /// A namespace's backfill from region `origin` finished (the applied index it did at).
+    static func backfilled(origin: UInt32, _ namespaceId: String) -> [UInt8] {
+        backfilledPrefix + bigEndian32(origin) + namespace(namespaceId)
+    }
+
+    private static func bigEndian32(_ value: UInt32) -> [UInt8] { Array(bigEndian(UInt64(value)).suffix(4)) }
 }
 
 /// The two parts every index key of one record shares, encoded once: the head (namespace,

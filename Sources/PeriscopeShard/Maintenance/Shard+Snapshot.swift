@@ -67,6 +67,7 @@ extension Shard {
                 try database.syncWriteAheadLog()
                 state.appliedIndex = index
                 state.horizons = try horizons(options: ReadOptions())
+                state.crossRegion = try crossRegionState()
                 state.sweep = LocatorSweep()
                 indexProgress.reset(to: try watermarks().values.min() ?? 0)
             }
