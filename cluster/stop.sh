@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops a local region started by cluster/start.sh: SIGTERM to every node (each drains and
-# exits 0), SIGKILL after 30 s. With --wipe, deletes its data and logs too.
+# Stops a local region or deployment started by cluster/start.sh: SIGTERM to every node
+# (each drains and exits 0), SIGKILL after 30 s. With --wipe, deletes its data and logs too.
 #
 #   cluster/stop.sh [cluster/region3.json] [--wipe]      (make cluster-stop)
 set -euo pipefail
@@ -15,7 +15,8 @@ for arg in "$@"; do
 done
 run=cluster/run/$(basename "$topology" .json)
 pids=()
-for file in "$run"/n*/pid; do
+shopt -s nullglob
+for file in "$run"/n*/pid "$run"/*/n*/pid; do
   [[ -f $file ]] || continue
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then

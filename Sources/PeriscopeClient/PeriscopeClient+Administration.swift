@@ -4,10 +4,14 @@ import PeriscopeAPI
 /// Namespaces, search attributes and the region's status. Namespace changes are not
 /// retried: a retry after a lost answer could not tell its own success from a conflict.
 extension PeriscopeClient {
-    public func createNamespace(_ name: String, retention: Duration? = nil, id: String = "") async throws(PeriscopeError) -> Namespace {
+    /// `homeRegion` empty: the region asked. `regions` empty: the home alone.
+    public func createNamespace(_ name: String, retention: Duration? = nil, id: String = "",
+                                homeRegion: String = "", regions: [String] = []) async throws(PeriscopeError) -> Namespace {
         try await call(VisibilityMethods.createNamespace, .with {
             $0.name = name
             $0.id = id
+            $0.homeRegion = homeRegion
+            $0.regions = regions
             if let retention { $0.retention = .with { $0.seconds = retention.components.seconds } }
         }, idempotent: false).namespace
     }
@@ -20,6 +24,15 @@ extension PeriscopeClient {
         try await call(VisibilityMethods.updateNamespace, .with {
             $0.name = namespace
             $0.retention = .with { $0.seconds = retention.components.seconds }
+        }).namespace
+    }
+
+    /// The regions to hold the namespace from now on, its home included. A region added
+    /// receives the namespace's executions by backfill; one removed keeps what it has.
+    public func setRegions(namespace: String, _ regions: [String]) async throws(PeriscopeError) -> Namespace {
+        try await call(VisibilityMethods.updateNamespace, .with {
+            $0.name = namespace
+            $0.regions = .with { $0.names = regions }
         }).namespace
     }
 
@@ -61,10 +74,19 @@ extension PeriscopeClient {
         try await call(AdminMethods.getNamespacePlacement, .with { $0.namespace = namespace })
     }
 
-    /// Namespace placement across regions: answered `unimplemented` until regions federate;
-    /// the call is here so servers code against one API.
-    public func setNamespacePlacement(_ namespace: String, homeRegion: String) async throws(PeriscopeError) -> Periscope_V1_NamespacePlacement {
-        try await call(AdminMethods.setNamespacePlacement, .with { $0.namespace = namespace; $0.homeRegion = homeRegion }, idempotent: false)
+    /// Moves a namespace's home to `region`. Planned (the default): the old home drains its
+    /// writes to `region` first, and the answer comes once the handover has started
+    /// (`namespacePlacement` shows the new home when it is done). `force`: the old home is
+    /// down and `region` takes the writes at once; the answer bounds what may be missing.
+    /// `cancel`: a planned failover under way is abandoned.
+    public func failover(namespace: String, to region: String, force: Bool = false,
+                         cancel: Bool = false) async throws(PeriscopeError) -> Periscope_V1_FailoverNamespaceResponse {
+        try await call(AdminMethods.failoverNamespace, .with {
+            $0.namespace = namespace
+            $0.toRegion = region
+            $0.force = force
+            $0.cancel = cancel
+        }, idempotent: false)
     }
 
     /// Adds a node (started with `--wait-for-init`) to the region. Returns once the region

@@ -19,7 +19,7 @@ import Testing
         let missing = try cli("namespace", "describe", "nope")
         #expect(missing.status == 3 && missing.stderr.contains("namespace nope does not exist"), "\(missing)")
         let described = try cli("namespace", "describe", "ops")
-        #expect(described.stdout.contains("retention:  172800 s"), "\(described.stdout)")
+        #expect(described.stdout.contains("retention:        172800 s"), "\(described.stdout)")
 
         #expect(try cli("search-attribute", "add", "--namespace", "ops", "Amount=Int").status == 0)
         let conflict = try cli("search-attribute", "add", "--namespace", "ops", "Amount=Keyword")

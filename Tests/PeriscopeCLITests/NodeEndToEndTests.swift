@@ -210,10 +210,12 @@ import Testing
         #expect(map.shards.count == 2 && map.shards.allSatisfy { $0.leaderNodeID == "1" })
         let badAddress = await refusal { _ = try await client.addNode(id: "2", address: "nowhere") }
         #expect(badAddress?.code == .invalidArgument && badAddress?.message.contains("not host:port") == true, "\(String(describing: badAddress))")
-        let unimplemented = await refusal { _ = try await client.setNamespacePlacement("default", homeRegion: "elsewhere") }
-        #expect(unimplemented?.code == .unimplemented)
+        // A deployment of one region: there is no other region to fail over to.
+        let unknownRegion = await refusal { _ = try await client.failover(namespace: "default", to: "elsewhere") }
+        #expect(unknownRegion?.code == .invalidArgument && unknownRegion?.message.contains("region 'elsewhere' is not in the deployment") == true,
+                "\(String(describing: unknownRegion))")
         let placement = try await client.namespacePlacement("default")
-        #expect(placement.homeRegion == "local" && placement.replicaRegions == ["local"])
+        #expect(placement.homeRegion == "local" && placement.regions == ["local"] && placement.failoverVersion == 0)
         await client.close()
         #expect(try await node.terminate() == 0)
     }

@@ -34,7 +34,7 @@ import Testing
             .replicable(originTime: time(day: 4), [.start(failedOver(record("e"), 2)),
                                                    .delete(ExecutionKey(namespaceId: "n", workflowId: "w", runId: "r"), version: 9,
                                                            at: time(day: 3), failoverVersion: 101)]),
-            .replicated(ReplicatedBatch(origin: 3, through: 77, commands: [.upsert(failedOver(record("f"), 2))], backfilled: ["n", "m"])),
+            .replicated(ReplicatedBatch(origin: 3, through: 77, commands: [.upsert(failedOver(record("f"), 2))], backfilled: ["n": 3, "m": 1])),
             .replicated(ReplicatedBatch(origin: 1, through: 0, commands: [])),
             .fence(namespaceId: "n", throughFailoverVersion: 101), .fence(namespaceId: "n", throughFailoverVersion: nil),
             .trimOutbox(through: 12_345),

@@ -113,10 +113,11 @@ import Testing
         #expect(try shard.apply([.replicated(again)]) == [.ignored(.alreadyReplicated(cursor: 10))])
         #expect(try shard.execution(ExecutionKey(namespaceId: "ns", workflowId: "a", runId: "r1"))?.version == 1)
         // A backfill chunk applies whatever the cursor, and leaves it.
-        let chunk = ReplicatedBatch(origin: 2, through: 0, commands: [.upsert(record("a", version: 9))], backfilled: ["ns"])
+        let chunk = ReplicatedBatch(origin: 2, through: 0, commands: [.upsert(record("a", version: 9))], backfilled: ["ns": 7])
         #expect(try shard.apply([.replicated(chunk)]) == [.applied])
         #expect(shard.replicationCursor(from: 2) == 10)
-        #expect(try shard.hasBackfilled("ns", from: 2) && !shard.hasBackfilled("ns", from: 3) && !shard.hasBackfilled("other", from: 2))
+        #expect(try shard.backfilledVersion(of: "ns", from: 2) == 7)
+        #expect(try shard.backfilledVersion(of: "ns", from: 3) == nil && shard.backfilledVersion(of: "other", from: 2) == nil)
         try shard.apply([.replicated(ReplicatedBatch(origin: 3, through: 4, commands: []))])
         try temporary.reopen()
         #expect(temporary.shard.replicationCursors == [2: 10, 3: 4])

@@ -214,6 +214,10 @@ public nonisolated struct Periscope_V1_GetClusterStatusRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Answer with this node's own view only (replication into the shards it leads), without
+  /// asking the other members: what a node asks its peers when it gathers the status.
+  public var localOnly: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -234,6 +238,78 @@ public nonisolated struct Periscope_V1_ClusterStatus: Sendable {
 
   /// Shards without a leader or below quorum.
   public var unavailableShards: [UInt32] = []
+
+  /// The deployment's regions (this one included), with replication from each into this one.
+  public var regions: [Periscope_V1_RegionStatus] = []
+
+  /// The deployment (the same in every region).
+  public var deploymentID: String = String()
+
+  /// Per namespace, how far this region lags each region it replicates from.
+  public var namespaceLags: [Periscope_V1_NamespaceLag] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_RegionStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var index: UInt32 = 0
+
+  /// Its nodes' addresses (members as the region answers, or the deployment's seeds).
+  public var addresses: [String] = []
+
+  public var local: Bool = false
+
+  /// Replication from that region into this one (empty for the local region).
+  public var inbound: [Periscope_V1_ShardReplication] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_ShardReplication: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var shardID: UInt32 = 0
+
+  /// The source shard's log index this region has received its writes through.
+  public var cursor: UInt64 = 0
+
+  /// The source shard's applied index, as last heard.
+  public var sourceApplied: UInt64 = 0
+
+  /// How old the oldest write this region still lacks is (0: caught up).
+  public var lagSeconds: Double = 0
+
+  /// streaming, backfilling, connecting (with why), or led elsewhere (the state is then
+  /// as this node's replica last saw it).
+  public var state: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_NamespaceLag: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var sourceRegion: String = String()
+
+  public var lagSeconds: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -352,20 +428,6 @@ public nonisolated struct Periscope_V1_GetNamespacePlacementRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Periscope_V1_SetNamespacePlacementRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var namespace: String = String()
-
-  public var homeRegion: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 public nonisolated struct Periscope_V1_NamespacePlacement: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -375,11 +437,70 @@ public nonisolated struct Periscope_V1_NamespacePlacement: Sendable {
 
   public var homeRegion: String = String()
 
-  public var replicaRegions: [String] = []
+  /// Every region holding the namespace, the home included.
+  public var regions: [String] = []
+
+  public var failoverVersion: Int64 = 0
+
+  public var handingOverTo: String = String()
+
+  /// How far the answering region lags the home for this namespace (0 in the home).
+  public var lagSeconds: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Periscope_V1_FailoverNamespaceRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  public var toRegion: String = String()
+
+  /// The home is down: make `to_region` the home at once, without draining.
+  public var force: Bool = false
+
+  /// Abandon a planned failover under way: the old home takes writes again.
+  public var cancel: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_FailoverNamespaceResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var placement: Periscope_V1_NamespacePlacement {
+    get {_placement ?? Periscope_V1_NamespacePlacement()}
+    set {_placement = newValue}
+  }
+  /// Returns true if `placement` has been explicitly set.
+  public var hasPlacement: Bool {self._placement != nil}
+  /// Clears the value of `placement`. Subsequent reads from it will return its default value.
+  public mutating func clearPlacement() {self._placement = nil}
+
+  /// Forced only: log positions of the old home's shards the new home had not received,
+  /// summed (an upper bound on the acknowledged writes that may be missing until the old
+  /// home returns), and how old the oldest of them was.
+  public var possiblyMissingEntries: UInt64 = 0
+
+  public var missingLagSeconds: Double = 0
+
+  /// Forced only: a shard whose replication from the old home never reported (no bound known).
+  public var missingUnknown: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _placement: Periscope_V1_NamespacePlacement? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -635,18 +756,29 @@ nonisolated extension Periscope_V1_ShardPlacement: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Periscope_V1_GetClusterStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetClusterStatusRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}local_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.localOnly) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.localOnly != false {
+      try visitor.visitSingularBoolField(value: self.localOnly, fieldNumber: 1)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_GetClusterStatusRequest, rhs: Periscope_V1_GetClusterStatusRequest) -> Bool {
+    if lhs.localOnly != rhs.localOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -654,7 +786,7 @@ nonisolated extension Periscope_V1_GetClusterStatusRequest: SwiftProtobuf.Messag
 
 nonisolated extension Periscope_V1_ClusterStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClusterStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}region\0\u{1}nodes\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}unavailable_shards\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}region\0\u{1}nodes\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}unavailable_shards\0\u{1}regions\0\u{3}deployment_id\0\u{3}namespace_lags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -667,6 +799,9 @@ nonisolated extension Periscope_V1_ClusterStatus: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.shardCount) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.replicationFactor) }()
       case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.unavailableShards) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.regions) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.deploymentID) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.namespaceLags) }()
       default: break
       }
     }
@@ -688,6 +823,15 @@ nonisolated extension Periscope_V1_ClusterStatus: SwiftProtobuf.Message, SwiftPr
     if !self.unavailableShards.isEmpty {
       try visitor.visitPackedUInt32Field(value: self.unavailableShards, fieldNumber: 5)
     }
+    if !self.regions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.regions, fieldNumber: 6)
+    }
+    if !self.deploymentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deploymentID, fieldNumber: 7)
+    }
+    if !self.namespaceLags.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.namespaceLags, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -697,6 +841,149 @@ nonisolated extension Periscope_V1_ClusterStatus: SwiftProtobuf.Message, SwiftPr
     if lhs.shardCount != rhs.shardCount {return false}
     if lhs.replicationFactor != rhs.replicationFactor {return false}
     if lhs.unavailableShards != rhs.unavailableShards {return false}
+    if lhs.regions != rhs.regions {return false}
+    if lhs.deploymentID != rhs.deploymentID {return false}
+    if lhs.namespaceLags != rhs.namespaceLags {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_RegionStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegionStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}index\0\u{1}addresses\0\u{1}local\0\u{1}inbound\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.addresses) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.local) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.inbound) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 2)
+    }
+    if !self.addresses.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.addresses, fieldNumber: 3)
+    }
+    if self.local != false {
+      try visitor.visitSingularBoolField(value: self.local, fieldNumber: 4)
+    }
+    if !self.inbound.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.inbound, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_RegionStatus, rhs: Periscope_V1_RegionStatus) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.addresses != rhs.addresses {return false}
+    if lhs.local != rhs.local {return false}
+    if lhs.inbound != rhs.inbound {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ShardReplication: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ShardReplication"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shard_id\0\u{1}cursor\0\u{3}source_applied\0\u{3}lag_seconds\0\u{1}state\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.shardID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.cursor) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sourceApplied) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.lagSeconds) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.shardID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.shardID, fieldNumber: 1)
+    }
+    if self.cursor != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursor, fieldNumber: 2)
+    }
+    if self.sourceApplied != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sourceApplied, fieldNumber: 3)
+    }
+    if self.lagSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.lagSeconds, fieldNumber: 4)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ShardReplication, rhs: Periscope_V1_ShardReplication) -> Bool {
+    if lhs.shardID != rhs.shardID {return false}
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.sourceApplied != rhs.sourceApplied {return false}
+    if lhs.lagSeconds != rhs.lagSeconds {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_NamespaceLag: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NamespaceLag"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}source_region\0\u{3}lag_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sourceRegion) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.lagSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if !self.sourceRegion.isEmpty {
+      try visitor.visitSingularStringField(value: self.sourceRegion, fieldNumber: 2)
+    }
+    if self.lagSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.lagSeconds, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_NamespaceLag, rhs: Periscope_V1_NamespaceLag) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.sourceRegion != rhs.sourceRegion {return false}
+    if lhs.lagSeconds != rhs.lagSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -955,44 +1242,9 @@ nonisolated extension Periscope_V1_GetNamespacePlacementRequest: SwiftProtobuf.M
   }
 }
 
-nonisolated extension Periscope_V1_SetNamespacePlacementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SetNamespacePlacementRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}home_region\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.homeRegion) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.namespace.isEmpty {
-      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
-    }
-    if !self.homeRegion.isEmpty {
-      try visitor.visitSingularStringField(value: self.homeRegion, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Periscope_V1_SetNamespacePlacementRequest, rhs: Periscope_V1_SetNamespacePlacementRequest) -> Bool {
-    if lhs.namespace != rhs.namespace {return false}
-    if lhs.homeRegion != rhs.homeRegion {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Periscope_V1_NamespacePlacement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NamespacePlacement"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}home_region\0\u{3}replica_regions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}handing_over_to\0\u{3}lag_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1002,7 +1254,10 @@ nonisolated extension Periscope_V1_NamespacePlacement: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.homeRegion) }()
-      case 3: try { try decoder.decodeRepeatedStringField(value: &self.replicaRegions) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.regions) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.failoverVersion) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.handingOverTo) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.lagSeconds) }()
       default: break
       }
     }
@@ -1015,8 +1270,17 @@ nonisolated extension Periscope_V1_NamespacePlacement: SwiftProtobuf.Message, Sw
     if !self.homeRegion.isEmpty {
       try visitor.visitSingularStringField(value: self.homeRegion, fieldNumber: 2)
     }
-    if !self.replicaRegions.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.replicaRegions, fieldNumber: 3)
+    if !self.regions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.regions, fieldNumber: 3)
+    }
+    if self.failoverVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.failoverVersion, fieldNumber: 4)
+    }
+    if !self.handingOverTo.isEmpty {
+      try visitor.visitSingularStringField(value: self.handingOverTo, fieldNumber: 5)
+    }
+    if self.lagSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.lagSeconds, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1024,7 +1288,104 @@ nonisolated extension Periscope_V1_NamespacePlacement: SwiftProtobuf.Message, Sw
   public static func ==(lhs: Periscope_V1_NamespacePlacement, rhs: Periscope_V1_NamespacePlacement) -> Bool {
     if lhs.namespace != rhs.namespace {return false}
     if lhs.homeRegion != rhs.homeRegion {return false}
-    if lhs.replicaRegions != rhs.replicaRegions {return false}
+    if lhs.regions != rhs.regions {return false}
+    if lhs.failoverVersion != rhs.failoverVersion {return false}
+    if lhs.handingOverTo != rhs.handingOverTo {return false}
+    if lhs.lagSeconds != rhs.lagSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_FailoverNamespaceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FailoverNamespaceRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}to_region\0\u{1}force\0\u{1}cancel\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toRegion) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.cancel) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    if !self.toRegion.isEmpty {
+      try visitor.visitSingularStringField(value: self.toRegion, fieldNumber: 2)
+    }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 3)
+    }
+    if self.cancel != false {
+      try visitor.visitSingularBoolField(value: self.cancel, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_FailoverNamespaceRequest, rhs: Periscope_V1_FailoverNamespaceRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.toRegion != rhs.toRegion {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.cancel != rhs.cancel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_FailoverNamespaceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FailoverNamespaceResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}placement\0\u{3}possibly_missing_entries\0\u{3}missing_lag_seconds\0\u{3}missing_unknown\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._placement) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.possiblyMissingEntries) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.missingLagSeconds) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.missingUnknown) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._placement {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.possiblyMissingEntries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.possiblyMissingEntries, fieldNumber: 2)
+    }
+    if self.missingLagSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.missingLagSeconds, fieldNumber: 3)
+    }
+    if self.missingUnknown != false {
+      try visitor.visitSingularBoolField(value: self.missingUnknown, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_FailoverNamespaceResponse, rhs: Periscope_V1_FailoverNamespaceResponse) -> Bool {
+    if lhs._placement != rhs._placement {return false}
+    if lhs.possiblyMissingEntries != rhs.possiblyMissingEntries {return false}
+    if lhs.missingLagSeconds != rhs.missingLagSeconds {return false}
+    if lhs.missingUnknown != rhs.missingUnknown {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -488,6 +488,10 @@ public nonisolated struct Periscope_V1_InjectPartitionRequest: Sendable {
 
   public var isolatedFrom: [UInt64] = []
 
+  /// Regions of the deployment this node cuts itself off from: replication and federated
+  /// calls to and from them fail as if the network between them were down.
+  public var isolatedFromRegions: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -499,6 +503,8 @@ public nonisolated struct Periscope_V1_InjectPartitionResponse: Sendable {
   // methods supported on all messages.
 
   public var isolatedFrom: [UInt64] = []
+
+  public var isolatedFromRegions: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -545,6 +551,31 @@ public nonisolated struct Periscope_V1_BootstrapRequest: Sendable {
   /// and their leaders fill them (a snapshot, then the log). `members` are the region's
   /// members now, the new node included.
   public var joining: Bool = false
+
+  /// The deployment's regions, this one included: `cluster_id` names the deployment and
+  /// `page_token_key` is its secret, the same in every region. Empty: a deployment of this
+  /// region alone.
+  public var deployment: [Periscope_V1_DeploymentRegion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_DeploymentRegion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  /// 1 ... 99, unique in the deployment: the failover versions a region issues are
+  /// congruent to its index modulo 100, so two regions never issue the same one.
+  public var index: UInt32 = 0
+
+  /// host:port of its nodes when the deployment was created (seeds: a node asks them for the
+  /// region's members now).
+  public var addresses: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1171,7 +1202,7 @@ nonisolated extension Periscope_V1_ConfChangeResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Periscope_V1_InjectPartitionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InjectPartitionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0\u{3}isolated_from_regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1180,6 +1211,7 @@ nonisolated extension Periscope_V1_InjectPartitionRequest: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.isolatedFrom) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.isolatedFromRegions) }()
       default: break
       }
     }
@@ -1189,11 +1221,15 @@ nonisolated extension Periscope_V1_InjectPartitionRequest: SwiftProtobuf.Message
     if !self.isolatedFrom.isEmpty {
       try visitor.visitPackedUInt64Field(value: self.isolatedFrom, fieldNumber: 1)
     }
+    if !self.isolatedFromRegions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.isolatedFromRegions, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_InjectPartitionRequest, rhs: Periscope_V1_InjectPartitionRequest) -> Bool {
     if lhs.isolatedFrom != rhs.isolatedFrom {return false}
+    if lhs.isolatedFromRegions != rhs.isolatedFromRegions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1201,7 +1237,7 @@ nonisolated extension Periscope_V1_InjectPartitionRequest: SwiftProtobuf.Message
 
 nonisolated extension Periscope_V1_InjectPartitionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InjectPartitionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}isolated_from\0\u{3}isolated_from_regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1210,6 +1246,7 @@ nonisolated extension Periscope_V1_InjectPartitionResponse: SwiftProtobuf.Messag
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedUInt64Field(value: &self.isolatedFrom) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.isolatedFromRegions) }()
       default: break
       }
     }
@@ -1219,11 +1256,15 @@ nonisolated extension Periscope_V1_InjectPartitionResponse: SwiftProtobuf.Messag
     if !self.isolatedFrom.isEmpty {
       try visitor.visitPackedUInt64Field(value: self.isolatedFrom, fieldNumber: 1)
     }
+    if !self.isolatedFromRegions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.isolatedFromRegions, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_InjectPartitionResponse, rhs: Periscope_V1_InjectPartitionResponse) -> Bool {
     if lhs.isolatedFrom != rhs.isolatedFrom {return false}
+    if lhs.isolatedFromRegions != rhs.isolatedFromRegions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1266,7 +1307,7 @@ nonisolated extension Periscope_V1_RegionMember: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BootstrapRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{1}region\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}page_token_key\0\u{1}members\0\u{3}node_id\0\u{1}joining\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cluster_id\0\u{1}region\0\u{3}shard_count\0\u{3}replication_factor\0\u{3}page_token_key\0\u{1}members\0\u{3}node_id\0\u{1}joining\0\u{1}deployment\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1282,6 +1323,7 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.nodeID) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.joining) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.deployment) }()
       default: break
       }
     }
@@ -1312,6 +1354,9 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
     if self.joining != false {
       try visitor.visitSingularBoolField(value: self.joining, fieldNumber: 8)
     }
+    if !self.deployment.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.deployment, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1324,6 +1369,47 @@ nonisolated extension Periscope_V1_BootstrapRequest: SwiftProtobuf.Message, Swif
     if lhs.members != rhs.members {return false}
     if lhs.nodeID != rhs.nodeID {return false}
     if lhs.joining != rhs.joining {return false}
+    if lhs.deployment != rhs.deployment {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_DeploymentRegion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeploymentRegion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}index\0\u{1}addresses\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.index) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.addresses) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt32Field(value: self.index, fieldNumber: 2)
+    }
+    if !self.addresses.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.addresses, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_DeploymentRegion, rhs: Periscope_V1_DeploymentRegion) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.addresses != rhs.addresses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

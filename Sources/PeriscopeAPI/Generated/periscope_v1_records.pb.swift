@@ -435,6 +435,13 @@ public nonisolated struct Periscope_V1_Execution: @unchecked Sendable {
     set {_uniqueStorage()._searchAttributes = newValue}
   }
 
+  /// Set by the server (ignored in writes): the namespace's failover version when its home
+  /// region accepted this version of the execution. Compared before `version`.
+  public var failoverVersion: Int64 {
+    get {_storage._failoverVersion}
+    set {_uniqueStorage()._failoverVersion = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -466,6 +473,29 @@ public nonisolated struct Periscope_V1_Namespace: Sendable {
 
   /// The region that accepts this namespace's writes.
   public var homeRegion: String = String()
+
+  /// Every region holding the namespace, its home included; the others receive its writes
+  /// asynchronously.
+  public var regions: [String] = []
+
+  /// Increases at every failover, to a number congruent to the new home's region index
+  /// modulo 100; written with every execution and compared before its version.
+  public var failoverVersion: Int64 = 0
+
+  /// Orders the namespace's changes with `failover_version`: every region applies the
+  /// newest (failover_version, metadata_version) it has seen.
+  public var metadataVersion: UInt64 = 0
+
+  /// A planned failover under way: the region the home is handing over to. Writes are
+  /// refused meanwhile (UNAVAILABLE) until the new home takes them.
+  public var handingOverTo: String = String()
+
+  /// The home it was created with (it issued failover version 0).
+  public var initialHomeRegion: String = String()
+
+  /// Regions added after the namespace was created, with the metadata version that added
+  /// each: they received its earlier executions by backfill.
+  public var regionsAddedAt: Dictionary<String,UInt64> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -664,7 +694,7 @@ nonisolated extension Periscope_V1_SearchAttributeValue: SwiftProtobuf.Message, 
 
 nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Execution"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}run_id\0\u{1}version\0\u{3}workflow_type\0\u{3}task_queue\0\u{1}status\0\u{3}start_time\0\u{3}execution_time\0\u{3}close_time\0\u{3}execution_duration\0\u{3}history_length\0\u{3}history_size_bytes\0\u{3}state_transition_count\0\u{3}parent_workflow_id\0\u{3}parent_run_id\0\u{3}root_workflow_id\0\u{3}root_run_id\0\u{1}memo\0\u{3}search_attributes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}run_id\0\u{1}version\0\u{3}workflow_type\0\u{3}task_queue\0\u{1}status\0\u{3}start_time\0\u{3}execution_time\0\u{3}close_time\0\u{3}execution_duration\0\u{3}history_length\0\u{3}history_size_bytes\0\u{3}state_transition_count\0\u{3}parent_workflow_id\0\u{3}parent_run_id\0\u{3}root_workflow_id\0\u{3}root_run_id\0\u{1}memo\0\u{3}search_attributes\0\u{3}failover_version\0")
 
   fileprivate class _StorageClass {
     var _workflowID: String = String()
@@ -686,6 +716,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
     var _rootRunID: String = String()
     var _memo: Data = Data()
     var _searchAttributes: Dictionary<String,Periscope_V1_SearchAttributeValue> = [:]
+    var _failoverVersion: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -715,6 +746,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
       _rootRunID = source._rootRunID
       _memo = source._memo
       _searchAttributes = source._searchAttributes
+      _failoverVersion = source._failoverVersion
     }
   }
 
@@ -752,6 +784,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._rootRunID) }()
         case 18: try { try decoder.decodeSingularBytesField(value: &_storage._memo) }()
         case 19: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Periscope_V1_SearchAttributeValue>.self, value: &_storage._searchAttributes) }()
+        case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._failoverVersion) }()
         default: break
         }
       }
@@ -821,6 +854,9 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
       if !_storage._searchAttributes.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Periscope_V1_SearchAttributeValue>.self, value: _storage._searchAttributes, fieldNumber: 19)
       }
+      if _storage._failoverVersion != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._failoverVersion, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -849,6 +885,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
         if _storage._rootRunID != rhs_storage._rootRunID {return false}
         if _storage._memo != rhs_storage._memo {return false}
         if _storage._searchAttributes != rhs_storage._searchAttributes {return false}
+        if _storage._failoverVersion != rhs_storage._failoverVersion {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -860,7 +897,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Namespace"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}metadata_version\0\u{3}handing_over_to\0\u{3}initial_home_region\0\u{3}regions_added_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -873,6 +910,12 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularMessageField(value: &self._retention) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufEnumMap<SwiftProtobuf.ProtobufString,Periscope_V1_IndexedValueType>.self, value: &self.customSearchAttributes) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.homeRegion) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.regions) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.failoverVersion) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.metadataVersion) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.handingOverTo) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.initialHomeRegion) }()
+      case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.regionsAddedAt) }()
       default: break
       }
     }
@@ -898,6 +941,24 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if !self.homeRegion.isEmpty {
       try visitor.visitSingularStringField(value: self.homeRegion, fieldNumber: 5)
     }
+    if !self.regions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.regions, fieldNumber: 6)
+    }
+    if self.failoverVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.failoverVersion, fieldNumber: 7)
+    }
+    if self.metadataVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.metadataVersion, fieldNumber: 8)
+    }
+    if !self.handingOverTo.isEmpty {
+      try visitor.visitSingularStringField(value: self.handingOverTo, fieldNumber: 9)
+    }
+    if !self.initialHomeRegion.isEmpty {
+      try visitor.visitSingularStringField(value: self.initialHomeRegion, fieldNumber: 10)
+    }
+    if !self.regionsAddedAt.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: self.regionsAddedAt, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -907,6 +968,12 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if lhs._retention != rhs._retention {return false}
     if lhs.customSearchAttributes != rhs.customSearchAttributes {return false}
     if lhs.homeRegion != rhs.homeRegion {return false}
+    if lhs.regions != rhs.regions {return false}
+    if lhs.failoverVersion != rhs.failoverVersion {return false}
+    if lhs.metadataVersion != rhs.metadataVersion {return false}
+    if lhs.handingOverTo != rhs.handingOverTo {return false}
+    if lhs.initialHomeRegion != rhs.initialHomeRegion {return false}
+    if lhs.regionsAddedAt != rhs.regionsAddedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -28,6 +28,51 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Which regions a query reads.
+public nonisolated enum Periscope_V1_QueryScope: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The region asked (QUERY_SCOPE_LOCAL).
+  case unspecified // = 0
+
+  /// This region's replicas: its own writes, and what it has received from the others.
+  case local // = 1
+
+  /// Every region holding the namespace, each execution once in its newest version.
+  case federated // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .local
+    case 2: self = .federated
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .local: return 1
+    case .federated: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Periscope_V1_QueryScope] = [
+    .unspecified,
+    .local,
+    .federated,
+  ]
+
+}
+
 public nonisolated struct Periscope_V1_RecordExecutionStartedRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -256,6 +301,12 @@ public nonisolated struct Periscope_V1_ListExecutionsRequest: Sendable {
   /// Clears the value of `consistency`. Subsequent reads from it will return its default value.
   public mutating func clearConsistency() {self._consistency = nil}
 
+  public var scope: Periscope_V1_QueryScope = .unspecified
+
+  /// Federated only: a region that does not answer in time is left out (named in
+  /// `missing_regions`) instead of failing the call.
+  public var allowPartialResults: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -277,6 +328,10 @@ public nonisolated struct Periscope_V1_ListExecutionsResponse: Sendable {
   /// node restarted): it continued at a newer one, so executions changed since may be
   /// missed or seen twice.
   public var pointInTimeLost: Bool = false
+
+  /// Federated with allow_partial_results: regions that did not answer; their executions are
+  /// missing from this page (the next page asks them again).
+  public var missingRegions: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -301,6 +356,10 @@ public nonisolated struct Periscope_V1_CountExecutionsRequest: Sendable {
   public var hasConsistency: Bool {self._consistency != nil}
   /// Clears the value of `consistency`. Subsequent reads from it will return its default value.
   public mutating func clearConsistency() {self._consistency = nil}
+
+  public var scope: Periscope_V1_QueryScope = .unspecified
+
+  public var allowPartialResults: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -332,6 +391,9 @@ public nonisolated struct Periscope_V1_CountExecutionsResponse: Sendable {
   public var count: Int64 = 0
 
   public var groups: [Periscope_V1_AggregationGroup] = []
+
+  /// Federated with allow_partial_results: regions that did not answer (not counted).
+  public var missingRegions: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -435,6 +497,9 @@ public nonisolated struct Periscope_V1_CreateNamespaceRequest: Sendable {
   /// Optional; the local region when empty.
   public var homeRegion: String = String()
 
+  /// Every region to hold the namespace; the home region alone when empty.
+  public var regions: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -470,11 +535,35 @@ public nonisolated struct Periscope_V1_UpdateNamespaceRequest: Sendable {
   /// Clears the value of `retention`. Subsequent reads from it will return its default value.
   public mutating func clearRetention() {self._retention = nil}
 
+  /// When set, the regions to hold the namespace from now on (its home included). A region
+  /// added receives the namespace's executions by backfill; one removed keeps what it has.
+  public var regions: Periscope_V1_RegionList {
+    get {_regions ?? Periscope_V1_RegionList()}
+    set {_regions = newValue}
+  }
+  /// Returns true if `regions` has been explicitly set.
+  public var hasRegions: Bool {self._regions != nil}
+  /// Clears the value of `regions`. Subsequent reads from it will return its default value.
+  public mutating func clearRegions() {self._regions = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _retention: SwiftProtobuf.Google_Protobuf_Duration? = nil
+  fileprivate var _regions: Periscope_V1_RegionList? = nil
+}
+
+public nonisolated struct Periscope_V1_RegionList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var names: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Periscope_V1_NamespaceResponse: Sendable {
@@ -583,6 +672,10 @@ public nonisolated struct Periscope_V1_SearchAttributesResponse: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "periscope.v1"
+
+nonisolated extension Periscope_V1_QueryScope: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0QUERY_SCOPE_UNSPECIFIED\0\u{1}QUERY_SCOPE_LOCAL\0\u{1}QUERY_SCOPE_FEDERATED\0")
+}
 
 nonisolated extension Periscope_V1_RecordExecutionStartedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecordExecutionStartedRequest"
@@ -994,7 +1087,7 @@ nonisolated extension Periscope_V1_WriteBatchResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListExecutionsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}query\0\u{3}page_size\0\u{3}next_page_token\0\u{1}consistency\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}query\0\u{3}page_size\0\u{3}next_page_token\0\u{1}consistency\0\u{1}scope\0\u{3}allow_partial_results\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1007,6 +1100,8 @@ nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message,
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.nextPageToken) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._consistency) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.scope) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.allowPartialResults) }()
       default: break
       }
     }
@@ -1032,6 +1127,12 @@ nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message,
     try { if let v = self._consistency {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if self.scope != .unspecified {
+      try visitor.visitSingularEnumField(value: self.scope, fieldNumber: 6)
+    }
+    if self.allowPartialResults != false {
+      try visitor.visitSingularBoolField(value: self.allowPartialResults, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1041,6 +1142,8 @@ nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message,
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs._consistency != rhs._consistency {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.allowPartialResults != rhs.allowPartialResults {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1048,7 +1151,7 @@ nonisolated extension Periscope_V1_ListExecutionsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListExecutionsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}executions\0\u{3}next_page_token\0\u{3}point_in_time_lost\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}executions\0\u{3}next_page_token\0\u{3}point_in_time_lost\0\u{3}missing_regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1059,6 +1162,7 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.executions) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.nextPageToken) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.pointInTimeLost) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.missingRegions) }()
       default: break
       }
     }
@@ -1074,6 +1178,9 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
     if self.pointInTimeLost != false {
       try visitor.visitSingularBoolField(value: self.pointInTimeLost, fieldNumber: 3)
     }
+    if !self.missingRegions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.missingRegions, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1081,6 +1188,7 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
     if lhs.executions != rhs.executions {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.pointInTimeLost != rhs.pointInTimeLost {return false}
+    if lhs.missingRegions != rhs.missingRegions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1088,7 +1196,7 @@ nonisolated extension Periscope_V1_ListExecutionsResponse: SwiftProtobuf.Message
 
 nonisolated extension Periscope_V1_CountExecutionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CountExecutionsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}query\0\u{1}consistency\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{1}query\0\u{1}consistency\0\u{1}scope\0\u{3}allow_partial_results\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1099,6 +1207,8 @@ nonisolated extension Periscope_V1_CountExecutionsRequest: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.query) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._consistency) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.scope) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.allowPartialResults) }()
       default: break
       }
     }
@@ -1118,6 +1228,12 @@ nonisolated extension Periscope_V1_CountExecutionsRequest: SwiftProtobuf.Message
     try { if let v = self._consistency {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if self.scope != .unspecified {
+      try visitor.visitSingularEnumField(value: self.scope, fieldNumber: 4)
+    }
+    if self.allowPartialResults != false {
+      try visitor.visitSingularBoolField(value: self.allowPartialResults, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1125,6 +1241,8 @@ nonisolated extension Periscope_V1_CountExecutionsRequest: SwiftProtobuf.Message
     if lhs.namespace != rhs.namespace {return false}
     if lhs.query != rhs.query {return false}
     if lhs._consistency != rhs._consistency {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.allowPartialResults != rhs.allowPartialResults {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1167,7 +1285,7 @@ nonisolated extension Periscope_V1_AggregationGroup: SwiftProtobuf.Message, Swif
 
 nonisolated extension Periscope_V1_CountExecutionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CountExecutionsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0\u{1}groups\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0\u{1}groups\0\u{3}missing_regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1177,6 +1295,7 @@ nonisolated extension Periscope_V1_CountExecutionsResponse: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.count) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.groups) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.missingRegions) }()
       default: break
       }
     }
@@ -1189,12 +1308,16 @@ nonisolated extension Periscope_V1_CountExecutionsResponse: SwiftProtobuf.Messag
     if !self.groups.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.groups, fieldNumber: 2)
     }
+    if !self.missingRegions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.missingRegions, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_CountExecutionsResponse, rhs: Periscope_V1_CountExecutionsResponse) -> Bool {
     if lhs.count != rhs.count {return false}
     if lhs.groups != rhs.groups {return false}
+    if lhs.missingRegions != rhs.missingRegions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1350,7 +1473,7 @@ nonisolated extension Periscope_V1_ExplainQueryResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Periscope_V1_CreateNamespaceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateNamespaceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0\u{1}id\0\u{3}home_region\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0\u{1}id\0\u{3}home_region\0\u{1}regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1362,6 +1485,7 @@ nonisolated extension Periscope_V1_CreateNamespaceRequest: SwiftProtobuf.Message
       case 2: try { try decoder.decodeSingularMessageField(value: &self._retention) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.homeRegion) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.regions) }()
       default: break
       }
     }
@@ -1384,6 +1508,9 @@ nonisolated extension Periscope_V1_CreateNamespaceRequest: SwiftProtobuf.Message
     if !self.homeRegion.isEmpty {
       try visitor.visitSingularStringField(value: self.homeRegion, fieldNumber: 4)
     }
+    if !self.regions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.regions, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1392,6 +1519,7 @@ nonisolated extension Periscope_V1_CreateNamespaceRequest: SwiftProtobuf.Message
     if lhs._retention != rhs._retention {return false}
     if lhs.id != rhs.id {return false}
     if lhs.homeRegion != rhs.homeRegion {return false}
+    if lhs.regions != rhs.regions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1429,7 +1557,7 @@ nonisolated extension Periscope_V1_DescribeNamespaceRequest: SwiftProtobuf.Messa
 
 nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateNamespaceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0\u{1}regions\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1439,6 +1567,7 @@ nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._retention) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._regions) }()
       default: break
       }
     }
@@ -1455,12 +1584,46 @@ nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message
     try { if let v = self._retention {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._regions {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Periscope_V1_UpdateNamespaceRequest, rhs: Periscope_V1_UpdateNamespaceRequest) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs._retention != rhs._retention {return false}
+    if lhs._regions != rhs._regions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_RegionList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegionList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}names\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.names) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.names.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.names, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_RegionList, rhs: Periscope_V1_RegionList) -> Bool {
+    if lhs.names != rhs.names {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -44,7 +44,7 @@ public enum AdminMethods {
     public static let removeNode = RPCMethod<Periscope_V1_RemoveNodeRequest, Periscope_V1_MembershipChangeResponse>(service: service, name: "RemoveNode")
     public static let transferLeadership = RPCMethod<Periscope_V1_TransferLeadershipRequest, Periscope_V1_TransferLeadershipResponse>(service: service, name: "TransferLeadership")
     public static let getNamespacePlacement = RPCMethod<Periscope_V1_GetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "GetNamespacePlacement")
-    public static let setNamespacePlacement = RPCMethod<Periscope_V1_SetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "SetNamespacePlacement")
+    public static let failoverNamespace = RPCMethod<Periscope_V1_FailoverNamespaceRequest, Periscope_V1_FailoverNamespaceResponse>(service: service, name: "FailoverNamespace")
     public static let getReplicaDigests = RPCMethod<Periscope_V1_GetReplicaDigestsRequest, Periscope_V1_ReplicaDigests>(service: service, name: "GetReplicaDigests")
 }
 
@@ -62,4 +62,17 @@ public enum ClusterPeerMethods {
     public static let forwardProposal = RPCMethod<Periscope_V1_ForwardProposalRequest, Periscope_V1_ForwardProposalResponse>(service: service, name: "ForwardProposal")
     public static let injectPartition = RPCMethod<Periscope_V1_InjectPartitionRequest, Periscope_V1_InjectPartitionResponse>(service: service, name: "InjectPartition")
     public static let proposeConfChange = RPCMethod<Periscope_V1_ConfChangeRequest, Periscope_V1_ConfChangeResponse>(service: service, name: "ProposeConfChange")
+}
+
+/// `periscope.v1.RegionPeer`: calls between the regions of a deployment.
+public enum RegionPeerMethods {
+    public static let service = "periscope.v1.RegionPeer"
+    public static let subscribe = RPCMethod<Periscope_V1_ReplicationAck, Periscope_V1_ReplicationBatch>(service: service, name: "Subscribe")
+    public static let backfill = RPCMethod<Periscope_V1_BackfillRequest, Periscope_V1_BackfillChunkMessage>(service: service, name: "Backfill")
+    public static let getNamespaceVersions = RPCMethod<Periscope_V1_GetNamespaceVersionsRequest, Periscope_V1_NamespaceVersions>(service: service, name: "GetNamespaceVersions")
+    public static let getNamespaces = RPCMethod<Periscope_V1_GetNamespacesRequest, Periscope_V1_NamespacesResponse>(service: service, name: "GetNamespaces")
+    public static let offerNamespaces = RPCMethod<Periscope_V1_NamespacesOffer, Periscope_V1_NamespacesOfferResponse>(service: service, name: "OfferNamespaces")
+    public static let getReplicationCursors = RPCMethod<Periscope_V1_GetReplicationCursorsRequest, Periscope_V1_ReplicationCursors>(service: service, name: "GetReplicationCursors")
+    public static let listShardPages = RPCMethod<Periscope_V1_ShardPagesRequest, Periscope_V1_ShardPagesResponse>(service: service, name: "ListShardPages")
+    public static let countShards = RPCMethod<Periscope_V1_CountShardsRequest, Periscope_V1_CountShardsResponse>(service: service, name: "CountShards")
 }

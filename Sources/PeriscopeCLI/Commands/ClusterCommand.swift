@@ -13,7 +13,8 @@ struct ClusterCommand: AsyncParsableCommand {
     )
 }
 
-/// A region's layout as `cluster/*.json` describes it.
+/// A region's layout as `cluster/*.json` describes it, or a deployment's: several regions,
+/// each with its nodes (`{"shards": 4, "regions": [{"region": "A", "nodes": [...]}, ...]}`).
 struct Topology: Decodable {
     struct Node: Decodable {
         var id: UInt64
@@ -21,16 +22,31 @@ struct Topology: Decodable {
         var port: Int
     }
 
+    struct Region: Decodable {
+        var region: String
+        var nodes: [Node]
+    }
+
     var region: String?
     var shards: Int?
-    var nodes: [Node]
+    var nodes: [Node]?
+    var regions: [Region]?
 
     static func load(_ path: String) throws -> Topology {
+        let topology: Topology
         do {
-            return try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            topology = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ValidationError("cannot read the topology file \(path): \(error)")
         }
+        guard (topology.nodes == nil) != (topology.regions == nil) else {
+            throw ValidationError("the topology file \(path) must have either \"nodes\" (one region) or \"regions\" (a deployment)")
+        }
+        return topology
+    }
+
+    static func members(_ nodes: [Node]) -> [RegionPlan.Member] {
+        nodes.map { RegionPlan.Member(nodeID: $0.id, address: "\($0.host):\($0.port)") }
     }
 }
 
@@ -47,7 +63,7 @@ struct ClusterInitCommand: AsyncParsableCommand {
     )
 
     @Option(name: .customLong("member"), help: "A member, ID=HOST:PORT (repeat for each).") var members: [String] = []
-    @Option(help: "A topology file: {\"region\": ..., \"shards\": N, \"nodes\": [{\"id\": 1, \"host\": ..., \"port\": ...}]}.")
+    @Option(help: "A topology file: {\"region\": ..., \"shards\": N, \"nodes\": [{\"id\": 1, \"host\": ..., \"port\": ...}]}, or a deployment's: {\"shards\": N, \"regions\": [{\"region\": \"A\", \"nodes\": [...]}, ...]}.")
     var topology: String?
     @Option(help: "The region's name.") var region: String?
     @Option(help: "Shards of the region (fixed for its life).") var shards: Int?
@@ -57,9 +73,16 @@ struct ClusterInitCommand: AsyncParsableCommand {
         var plan = RegionPlan(region: region ?? "local", shardCount: shards ?? 4, members: [])
         if let topology {
             let file = try Topology.load(topology)
+            if let regions = file.regions {
+                guard members.isEmpty, region == nil else { throw ValidationError("a deployment's topology names its regions and members itself") }
+                try await initializeDeployment(DeploymentPlan(shardCount: shards ?? file.shards ?? 4, regions: regions.map {
+                    RegionPlan(region: $0.region, shardCount: 0, members: Topology.members($0.nodes))
+                }))
+                return
+            }
             plan.region = region ?? file.region ?? plan.region
             plan.shardCount = shards ?? file.shards ?? plan.shardCount
-            plan.members = file.nodes.map { RegionPlan.Member(nodeID: $0.id, address: "\($0.host):\($0.port)") }
+            plan.members = Topology.members(file.nodes ?? [])
         }
         for member in members {
             let parts = member.split(separator: "=", maxSplits: 1)
@@ -74,6 +97,20 @@ struct ClusterInitCommand: AsyncParsableCommand {
                 let (clusterID, created) = try await PeriscopeClient.initializeRegion(plan, wait: .milliseconds(Int64(wait * 1_000)))
                 print("region \(plan.region) (cluster \(clusterID)): \(plan.members.count) members, \(plan.shardCount) shards; "
                     + "initialized nodes \(created.map(String.init).joined(separator: ", "))")
+            } catch let error as PeriscopeError {
+                throw ClientExit(error)
+            }
+        }
+    }
+}
+
+extension ClusterInitCommand {
+    private func initializeDeployment(_ plan: DeploymentPlan) async throws {
+        try await reportingFailures {
+            do {
+                let id = try await PeriscopeClient.initializeDeployment(plan, wait: .milliseconds(Int64(wait * 1_000)))
+                print("deployment \(id): \(plan.regions.count) regions (\(plan.regions.map { "\($0.region): \($0.members.count) nodes" }.joined(separator: ", "))), "
+                    + "\(plan.shardCount) shards each; namespaces are created in region \(plan.regions[0].region)")
             } catch let error as PeriscopeError {
                 throw ClientExit(error)
             }

@@ -5,8 +5,8 @@ import PeriscopeRPC
 /// `periscope.v1.AdminService` on a node: the region's members and shards as this node sees
 /// them (every node holds a replica of every group, so each can answer for all), adding and
 /// removing nodes (recorded in the region map, carried out by the membership controller),
-/// and leadership transfer, forwarded to the shard's leader. Namespace placement across
-/// regions answers UNIMPLEMENTED until regions federate.
+/// leadership transfer, forwarded to the shard's leader, and namespace placement and failover
+/// across the deployment's regions.
 public struct AdminService: Sendable {
     let node: VisibilityNode
 
@@ -29,12 +29,10 @@ public struct AdminService: Sendable {
             return .with { $0.shardMap = node.shardMap(atLeast: map.version) }
         }
         VisibilityService.route(AdminMethods.getNamespacePlacement, &router, metrics: node.metrics, kind: "admin") { request in
-            let entry = try await node.namespace(named: request.namespace)
-            return .with {
-                $0.namespace = entry.name
-                $0.homeRegion = entry.homeRegion
-                $0.replicaRegions = [entry.homeRegion]
-            }
+            node.placement(of: try await node.namespace(named: request.namespace))
+        }
+        VisibilityService.route(AdminMethods.failoverNamespace, &router, metrics: node.metrics, kind: "admin") { request in
+            try await node.failover(request)
         }
         VisibilityService.route(AdminMethods.transferLeadership, &router, metrics: node.metrics, kind: "admin") { request in
             try await node.transferLeadership(shard: Int(request.shardID), to: request.targetNodeID)
@@ -52,9 +50,6 @@ public struct AdminService: Sendable {
                     }
                 }
             }
-        }
-        router.unary(AdminMethods.setNamespacePlacement) { _, _ in
-            throw RPCStatus(.unimplemented, "namespace placement across regions is not built yet")
         }
     }
 }

@@ -82,12 +82,15 @@ public struct VisibilityService: Sendable {
 
     // MARK: Writes
 
-    /// The request's execution as a record of the namespace, checked against its schema.
+    /// The request's execution as a record of the namespace, checked against its schema, and
+    /// stamped with the namespace's failover version. Refused unless this region is the
+    /// namespace's home (the error names the home and its nodes).
     func record(_ execution: Periscope_V1_Execution, present: Bool, namespace name: String) async throws -> VisibilityRecord {
-        let namespace = try await node.namespace(named: name)
+        let namespace = try await node.writableNamespace(named: name)
         guard present else { throw WireConversions.invalid("the request has no execution") }
-        let record = try WireConversions.record(execution, namespaceId: namespace.id)
+        var record = try WireConversions.record(execution, namespaceId: namespace.id)
         try namespace.schema.validate(record)
+        record.failoverVersion = namespace.failoverVersion
         return record
     }
 
@@ -126,20 +129,31 @@ public struct VisibilityService: Sendable {
     }
 
     func delete(_ request: Periscope_V1_DeleteExecutionRequest) async throws -> (ShardCommand, ExecutionKey) {
-        let namespace = try await node.namespace(named: request.namespace)
+        let namespace = try await node.writableNamespace(named: request.namespace)
         try checkIdentifiers(request.workflowID, request.runID, method: "DeleteExecution")
         guard request.version >= 0 else { throw WireConversions.invalid("DeleteExecution: version must not be negative: \(request.version)") }
         let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
-        return (.delete(key, version: request.version, at: node.configuration.wallClock()), key)
+        return (.delete(key, version: request.version, at: node.configuration.wallClock(), failoverVersion: namespace.failoverVersion), key)
     }
 
     private func writeOne(_ command: ShardCommand, key: ExecutionKey) async throws -> Periscope_V1_WriteResponse {
         let shard = node.shard(of: key)
-        let applied = try await node.propose([command], toShard: shard)
-        if case .rejected(let why)? = applied.outcomes.first { throw RPCStatus(.internalError, "the shard could not decode the write: \(why)") }
+        let applied = try await node.proposeWrites([command], toShard: shard)
+        if let refusal = Self.refusal(applied.outcomes.first) { throw refusal }
         return .with {
-            $0.applied = applied.outcomes.first == .applied
-            $0.consistencyToken = Data(NodeConsistencyToken.make([shard: applied.index]))
+            $0.applied = applied.outcomes.first?.changedStore ?? false
+            $0.consistencyToken = Data(node.consistencyToken([shard: applied.index]))
+        }
+    }
+
+    /// Why a shard refused a write it was given, if it did.
+    static func refusal(_ outcome: ApplyOutcome?) -> RPCStatus? {
+        switch outcome {
+        case .rejected(let why)?: RPCStatus(.internalError, "the shard could not decode the write: \(why)")
+        case .fenced(let version)?:
+            RPCStatus(.unavailable, "the namespace is failing over to another region: this region no longer commits its writes "
+                + "(failover version \(version)); retry, and the writes go to its new home")
+        default: nil
         }
     }
 
@@ -180,9 +194,12 @@ public struct VisibilityService: Sendable {
             token = written.token
             for (position, result) in zip(positions, written.outcomes) {
                 switch result {
-                case .success(.rejected(let why)):
-                    outcomes[position] = .with { $0.code = Int32(RPCStatus.Code.internalError.rawValue); $0.message = "the shard could not decode the write: \(why)" }
-                case .success(let outcome): outcomes[position] = .with { $0.applied = outcome == .applied }
+                case .success(let outcome):
+                    if let refusal = Self.refusal(outcome) {
+                        outcomes[position] = .with { $0.code = Int32(refusal.code.rawValue); $0.message = "write \(position): \(refusal.message)" }
+                    } else {
+                        outcomes[position] = .with { $0.applied = outcome.changedStore }
+                    }
                 case .failure(let error):
                     let status = StatusMapping.status(for: error)
                     outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = status.message }

@@ -146,6 +146,7 @@ package enum WireConversions {
             wire.rootRunID = record.rootRunId
             wire.memo = Data(record.memo)
             wire.searchAttributes = record.searchAttributes.mapValues { self.wire($0) }
+            wire.failoverVersion = record.failoverVersion
         }
     }
 
@@ -156,6 +157,25 @@ package enum WireConversions {
             $0.retention = .with { $0.seconds = entry.retentionSeconds }
             $0.customSearchAttributes = entry.customAttributes.mapValues { Periscope_V1_IndexedValueType(rawValue: $0) ?? .unspecified }
             $0.homeRegion = entry.homeRegion
+            $0.regions = entry.regions
+            $0.failoverVersion = entry.failoverVersion
+            $0.metadataVersion = entry.metadataVersion
+            $0.handingOverTo = entry.handingOverTo ?? ""
+            $0.initialHomeRegion = entry.initialHome
+            $0.regionsAddedAt = entry.regionsAddedAt
         }
+    }
+
+    /// A namespace another region answered with, as this region's catalog stores it.
+    static func entry(_ wire: Periscope_V1_Namespace) -> NamespaceEntry {
+        var entry = NamespaceEntry(name: wire.name, id: wire.id, retentionSeconds: wire.retention.seconds,
+                                   customAttributes: wire.customSearchAttributes.mapValues(\.rawValue), homeRegion: wire.homeRegion,
+                                   regions: wire.regions)
+        entry.failoverVersion = wire.failoverVersion
+        entry.metadataVersion = wire.metadataVersion
+        entry.initialHome = wire.initialHomeRegion.isEmpty ? wire.homeRegion : wire.initialHomeRegion
+        entry.handingOverTo = wire.handingOverTo.isEmpty ? nil : wire.handingOverTo
+        entry.regionsAddedAt = wire.regionsAddedAt
+        return entry
     }
 }

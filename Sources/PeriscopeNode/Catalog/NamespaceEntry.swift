@@ -1,7 +1,9 @@
 import PeriscopeModel
 
 /// A namespace as the catalog stores it: its name and id (records are keyed by the id, as
-/// Temporal writes them), retention, custom search attributes and home region.
+/// Temporal writes them), retention, custom search attributes, and where it lives in the
+/// deployment: its home region (the one that accepts its writes), every region holding it,
+/// and the versions that order its changes the same way in every region.
 public struct NamespaceEntry: Codable, Sendable, Equatable {
     public var name: String
     public var id: String
@@ -10,14 +12,63 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
     /// Custom attribute name → `SearchAttributeType` raw value (Temporal's numbers).
     public var customAttributes: [String: Int]
     public var homeRegion: String
+    /// Every region holding the namespace, the home included, sorted.
+    public var regions: [String]
+    /// Stamped on every write the home accepts; a failover moves it to a number the new home
+    /// issues (`DeploymentDirectory.nextFailoverVersion`).
+    public var failoverVersion: Int64
+    /// Increases with every change; changes are ordered by (failover version, this).
+    public var metadataVersion: UInt64
+    /// The home the namespace was created with: it issued failover version 0.
+    public var initialHome: String
+    /// A planned failover under way: the region the home is handing over to.
+    public var handingOverTo: String?
+    /// Regions added after the namespace was created → the metadata version that added each:
+    /// such a region receives the executions written before by a backfill from the home.
+    public var regionsAddedAt: [String: UInt64]
 
-    public init(name: String, id: String, retentionSeconds: Int64, customAttributes: [String: Int] = [:], homeRegion: String) {
+    public init(name: String, id: String, retentionSeconds: Int64, customAttributes: [String: Int] = [:], homeRegion: String,
+                regions: [String]? = nil) {
         self.name = name
         self.id = id
         self.retentionSeconds = retentionSeconds
         self.customAttributes = customAttributes
         self.homeRegion = homeRegion
+        self.regions = Set((regions ?? []) + [homeRegion]).sorted()
+        failoverVersion = 0
+        metadataVersion = 1
+        initialHome = homeRegion
+        handingOverTo = nil
+        regionsAddedAt = [:]
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, id, retentionSeconds, customAttributes, homeRegion, regions, failoverVersion, metadataVersion, initialHome, handingOverTo,
+             regionsAddedAt
+    }
+
+    /// Entries stored before namespaces spanned regions decode as homed in one region, never failed over.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        id = try container.decode(String.self, forKey: .id)
+        retentionSeconds = try container.decode(Int64.self, forKey: .retentionSeconds)
+        customAttributes = try container.decode([String: Int].self, forKey: .customAttributes)
+        homeRegion = try container.decode(String.self, forKey: .homeRegion)
+        regions = try container.decodeIfPresent([String].self, forKey: .regions) ?? [homeRegion]
+        failoverVersion = try container.decodeIfPresent(Int64.self, forKey: .failoverVersion) ?? 0
+        metadataVersion = try container.decodeIfPresent(UInt64.self, forKey: .metadataVersion) ?? 1
+        initialHome = try container.decodeIfPresent(String.self, forKey: .initialHome) ?? homeRegion
+        handingOverTo = try container.decodeIfPresent(String.self, forKey: .handingOverTo)
+        regionsAddedAt = try container.decodeIfPresent([String: UInt64].self, forKey: .regionsAddedAt) ?? [:]
+    }
+
+    /// Orders two copies of the namespace from different regions: the newer wins everywhere.
+    /// A failover (a new failover version) wins over any change made under an older one.
+    public var version: NamespaceVersion { NamespaceVersion(failoverVersion: failoverVersion, metadataVersion: metadataVersion) }
+
+    /// Whether `region` receives the namespace's writes.
+    public func isHeld(by region: String) -> Bool { regions.contains(region) }
 
     /// The schema records and queries of this namespace are checked against.
     public var schema: NamespaceSchema {
@@ -26,6 +77,18 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         let types = customAttributes.compactMapValues(SearchAttributeType.init(rawValue:))
         return (try? NamespaceSchema(customAttributes: types)) ?? NamespaceSchema()
     }
+}
+
+/// The order of a namespace's changes across regions.
+public struct NamespaceVersion: Comparable, Hashable, Sendable, CustomStringConvertible {
+    public var failoverVersion: Int64
+    public var metadataVersion: UInt64
+
+    public static func < (lhs: NamespaceVersion, rhs: NamespaceVersion) -> Bool {
+        (lhs.failoverVersion, lhs.metadataVersion) < (rhs.failoverVersion, rhs.metadataVersion)
+    }
+
+    public var description: String { "failover version \(failoverVersion), metadata version \(metadataVersion)" }
 }
 
 /// Namespace names follow Temporal's rule: a letter or digit, then letters, digits, `.`,

@@ -12,7 +12,8 @@ struct ClusterIdentity: Codable, Equatable {
         var address: String
     }
 
-    /// 1: a node alone (before replicated regions). 2: adds the initial members.
+    /// 1: a node alone (before replicated regions). 2: adds the initial members. 3: adds
+    /// the deployment's regions.
     var format = 2
     var clusterID: String
     var region: String
@@ -25,11 +26,21 @@ struct ClusterIdentity: Codable, Equatable {
     /// This node joined a running region (`cluster add-node`): its groups were created empty
     /// and filled by their leaders, not from `members` as a genesis.
     var joined: Bool?
+    /// Every region of the deployment, this one included (format 3). `clusterID` then names
+    /// the deployment and `pageTokenKey` is its secret, the same in every region. Absent: a
+    /// deployment of this region alone.
+    var deployment: [DeploymentRegion]?
 
     static let fileName = "cluster.json"
     static let membersMax = 7
 
     var initialMembers: [Member] { members ?? [Member(nodeID: nodeID, address: "")] }
+
+    /// The deployment as this node knows it: its regions, or this region alone.
+    var directory: DeploymentDirectory {
+        let regions = deployment ?? [DeploymentRegion(name: region, index: 1, addresses: initialMembers.map(\.address).filter { !$0.isEmpty })]
+        return DeploymentDirectory(id: clusterID, regions: regions, local: region)
+    }
     var pageTokenKeyBytes: [UInt8]? { Data(base64Encoded: pageTokenKey).map(Array.init) }
 
     /// The identity in `directory`, checked against how the node was started, or nil if the
@@ -43,8 +54,8 @@ struct ClusterIdentity: Codable, Equatable {
         } catch {
             throw ShardError("\(path) is unreadable (\(error)); it says what this data directory is, restore it from a backup")
         }
-        guard identity.format == 1 || identity.format == 2 else {
-            throw ShardError("\(path) has format \(identity.format); this build reads formats 1 and 2")
+        guard (1...3).contains(identity.format) else {
+            throw ShardError("\(path) has format \(identity.format); this build reads formats 1 to 3")
         }
         guard identity.nodeID == configuration.nodeID else {
             throw ShardError("\(directory) belongs to node \(identity.nodeID); started as node \(configuration.nodeID)")
@@ -83,10 +94,8 @@ struct ClusterIdentity: Codable, Equatable {
         guard !request.clusterID.isEmpty, request.clusterID.utf8.count <= 64 else {
             throw RPCStatus(.invalidArgument, "cluster_id must be 1 ... 64 bytes")
         }
-        guard !request.region.isEmpty, request.region.utf8.count <= 64,
-              request.region.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw RPCStatus(.invalidArgument, "region '\(request.region)' must be 1 ... 64 letters, digits, '-' or '_'")
-        }
+        if let problem = RegionName.problem(with: request.region) { throw RPCStatus(.invalidArgument, problem) }
+        let deployment = try DeploymentDirectory.regions(from: request.deployment, local: request.region)
         guard (1...1_024).contains(request.shardCount) else {
             throw RPCStatus(.invalidArgument, "a region has 1 ... 1024 shards; the request says \(request.shardCount)")
         }
@@ -115,17 +124,29 @@ struct ClusterIdentity: Codable, Equatable {
             throw RPCStatus(.invalidArgument, "replication factor \(request.replicationFactor) with \(request.members.count) members: "
                 + "this build places a replica of every shard on every member, so the factor must equal the member count")
         }
-        return ClusterIdentity(clusterID: request.clusterID, region: request.region, nodeID: nodeID, shardCount: Int(request.shardCount),
-                               pageTokenKey: request.pageTokenKey.base64EncodedString(),
+        return ClusterIdentity(format: deployment.isEmpty ? 2 : 3, clusterID: request.clusterID, region: request.region, nodeID: nodeID,
+                               shardCount: Int(request.shardCount), pageTokenKey: request.pageTokenKey.base64EncodedString(),
                                members: request.members.map { Member(nodeID: $0.nodeID, address: $0.address) }
                                    .sorted { $0.nodeID < $1.nodeID },
-                               replicationFactor: Int(request.replicationFactor), joined: request.joining ? true : nil)
+                               replicationFactor: Int(request.replicationFactor), joined: request.joining ? true : nil,
+                               deployment: deployment.isEmpty ? nil : deployment)
     }
 
     /// Whether `other` describes the same region (a repeated init): everything but how it was spelled.
     func isSameRegion(as other: ClusterIdentity) -> Bool {
         clusterID == other.clusterID && region == other.region && shardCount == other.shardCount
-            && pageTokenKey == other.pageTokenKey && initialMembers == other.initialMembers
+            && pageTokenKey == other.pageTokenKey && initialMembers == other.initialMembers && deployment == other.deployment
+    }
+
+    /// The deployment's regions as a `BootstrapRequest` carries them.
+    var wireDeployment: [Periscope_V1_DeploymentRegion] {
+        (deployment ?? []).map { region in
+            .with {
+                $0.name = region.name
+                $0.index = region.index
+                $0.addresses = region.addresses
+            }
+        }
     }
 
     func save(in directory: String) throws {

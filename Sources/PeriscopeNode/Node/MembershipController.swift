@@ -93,6 +93,7 @@ final class MembershipController: Sendable {
             $0.members = members.map { listed in .with { $0.nodeID = listed.nodeID; $0.address = listed.address } }
             $0.nodeID = member.nodeID
             $0.joining = true
+            $0.deployment = identity.wireDeployment
         }, timeout: node.configuration.forwardTimeout)
         bootstrapped.withLock { _ = $0.insert(key) }
     }

@@ -53,6 +53,19 @@ public struct NodeConfiguration: Sendable {
     public var countScanBudget = 10_000_000
     /// Writes in one `WriteBatch` call.
     public var batchWritesMax = 1_000
+    /// How many of a shard's newest log positions its outbox keeps writes of for other
+    /// regions (a region further behind is backfilled). The same on every node of a region.
+    public var outboxRetainedEntries = 500_000
+    /// How often the node leading its region's catalog compares namespaces with the other
+    /// regions (changes are also offered at once; this is the backstop).
+    public var namespaceSyncInterval: Duration = .seconds(1)
+    /// Bounds of one batch of replicated writes, and of the batches a subscriber may leave
+    /// unacknowledged.
+    public var replicationBatchEntriesMax = 512
+    public var replicationBatchBytesMax = 1 << 20
+    public var replicationWindowBatches = 4
+    /// How long a federated query waits for another region.
+    public var federationTimeout: Duration = .seconds(5)
     public var logger = Logger(label: "periscope.node")
     /// Wall-clock time: retention horizons and delete tombstones (tests inject it).
     public var wallClock: @Sendable () -> Timestamp = { Timestamp.now }

@@ -62,6 +62,7 @@ public final class NodeServer: Sendable {
         VisibilityService(node: node).register(in: &router)
         AdminService(node: node).register(in: &router)
         ClusterPeerService(node: node).register(in: &router)
+        RegionPeerService(node: node).register(in: &router)
         node.transport.register(in: &router)
         router.get("/metrics") {
             do {
@@ -104,6 +105,9 @@ public final class NodeServer: Sendable {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await RetentionTask(node: node).run() }
                 tasks.addTask { await MembershipController(node: node).run(every: node.configuration.membershipStepInterval) }
+                tasks.addTask { await ReplicationController(node: node).run() }
+                tasks.addTask { await NamespaceSync(node: node).run() }
+                tasks.addTask { await FailoverController(node: node).run() }
                 if let interval = node.configuration.leaderBalanceInterval {
                     tasks.addTask { await LeaderBalancer(node: node).run(every: interval) }
                 }

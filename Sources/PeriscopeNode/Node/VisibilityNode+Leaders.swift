@@ -131,8 +131,15 @@ struct ClusterPeerService: Sendable {
                 throw RPCStatus(.permissionDenied, "fault injection is off; start the node with --allow-fault-injection (tests and chaos only)")
             }
             node.transport.isolate(from: Set(request.isolatedFrom))
-            node.logger.warning("fault injection: cut off from nodes", metadata: ["nodes": "\(request.isolatedFrom.sorted())"])
-            return .with { $0.isolatedFrom = node.transport.isolatedFrom.sorted() }
+            try node.checkRegionsKnown(request.isolatedFromRegions)
+            node.links.isolate(from: Set(request.isolatedFromRegions))
+            node.logger.warning("fault injection: cut off", metadata: [
+                "nodes": "\(request.isolatedFrom.sorted())", "regions": "\(request.isolatedFromRegions.sorted())",
+            ])
+            return .with {
+                $0.isolatedFrom = node.transport.isolatedFrom.sorted()
+                $0.isolatedFromRegions = node.links.isolatedRegions.sorted()
+            }
         }
         VisibilityService.route(ClusterPeerMethods.bootstrap, &router, metrics: node.metrics, kind: "peer") { request in
             let asked = try ClusterIdentity.from(request, nodeID: node.nodeID)

@@ -20,6 +20,19 @@ extension VisibilityNode {
         return (applied.index, applied.outcome)
     }
 
+    /// The token a write returns: the index each shard applied it at, in this region.
+    func consistencyToken(_ indexes: [Int: UInt64]) -> [UInt8] { NodeConsistencyToken.make(indexes, region: deployment.local.index) }
+
+    /// Proposes clients' writes to one shard as one entry: in a deployment of several regions
+    /// as `replicable` (kept in the outbox for the other regions, refused once a failover
+    /// fenced their namespace), else as `propose` does. One outcome per write.
+    public func proposeWrites(_ commands: [ShardCommand], toShard shard: Int) async throws -> (index: UInt64, outcomes: [ApplyOutcome]) {
+        guard deployment.isMultiRegion else { return try await propose(commands, toShard: shard) }
+        let applied = try await proposeOnLeader(groups[shard], ShardCommand.replicable(originTime: configuration.wallClock(), commands).encoded())
+        indexers[shard].poke()
+        return (applied.index, applied.outcome)
+    }
+
     /// Proposes writes to every shard they route to, concurrently (one entry per shard), and
     /// returns each write's outcome in request order with the consistency token covering
     /// them all. A shard whose proposal failed fails its writes with that error; the others
@@ -38,7 +51,7 @@ extension VisibilityNode {
             for (shard, positions) in byShard {
                 let shardCommands = positions.map { commands[$0] }
                 group.addTask {
-                    do { return (shard, .success(try await self.propose(shardCommands, toShard: shard))) } catch { return (shard, .failure(error)) }
+                    do { return (shard, .success(try await self.proposeWrites(shardCommands, toShard: shard))) } catch { return (shard, .failure(error)) }
                 }
             }
             for await (shard, result) in group {
@@ -58,6 +71,6 @@ extension VisibilityNode {
                 }
             }
         }
-        return (outcomes, NodeConsistencyToken.make(indexes))
+        return (outcomes, consistencyToken(indexes))
     }
 }

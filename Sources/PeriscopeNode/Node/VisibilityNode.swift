@@ -32,6 +32,17 @@ public final class VisibilityNode: Sendable {
     /// Where blocking shard reads run (never on an event loop or the cooperative pool).
     let executor: StorageExecutor
     let pageTokenKey: SymmetricKey
+    /// Signs federated page tokens: derived from the deployment's secret, which every region shares.
+    let deploymentTokenKey: SymmetricKey
+    /// The deployment's regions, and the links to the others.
+    public let deployment: DeploymentDirectory
+    let links: RegionLinks
+    /// Rung when a shard applied entries (a replication stream waiting for new writes wakes).
+    let applied: [Doorbell]
+    /// Rung when the catalog changed a namespace.
+    let catalogChanged: Doorbell
+    /// Replication between regions: streams into this node's led shards, and their state.
+    let replication: ReplicationState
     public let metrics: NodeMetrics
     var logger: Logger { configuration.logger }
     /// host:port the node's listener is bound to (the configured port may be 0).
@@ -44,6 +55,12 @@ public final class VisibilityNode: Sendable {
     /// with its own label, so no shard token can ever pass for a federated one.
     static func federatedTokenKey(from secret: [UInt8]) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), info: Array("periscope federated page token v1".utf8),
+                               outputByteCount: 32)
+    }
+
+    /// The key tokens of listings across regions are signed with, under a label of its own.
+    static func deploymentTokenKey(from secret: [UInt8]) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), info: Array("periscope deployment page token v1".utf8),
                                outputByteCount: 32)
     }
     static func groupID(ofShard shard: Int) -> GroupID { 1_000 + GroupID(shard) }
@@ -73,6 +90,8 @@ public final class VisibilityNode: Sendable {
         var opened: [Shard] = []
         var catalog: NamespaceCatalog?
         var regionMap: RegionMapMachine?
+        let catalogChanged = Doorbell()
+        let applied = (0..<identity.shardCount).map { _ in Doorbell() }
         do {
             var initialMap = RegionMap(initial: identity.initialMembers)
             if identity.joined == true { initialMap.markJoining(configuration.nodeID) }
@@ -83,10 +102,12 @@ public final class VisibilityNode: Sendable {
             // snapshot), the members' addresses come from cluster.json.
             let listed = regionMap!.appliedIndex > 0 ? regionMap!.map.members : initialMap.members
             transport.setPeers(listed.filter { $0.nodeID != configuration.nodeID })
-            catalog = try NamespaceCatalog.open(at: directory + "/catalog")
+            catalog = try NamespaceCatalog.open(at: directory + "/catalog", localRegion: identity.region) { _ in catalogChanged.ring() }
             for index in 0..<identity.shardCount {
                 let path = directory + "/shards/" + String(format: "%04d", index)
-                opened.append(try Shard.open(at: path, configuration: Shard.Configuration(pageTokenKey: PageTokenKey(bytes: tokenKey))))
+                let shardConfiguration = Shard.Configuration(pageTokenKey: PageTokenKey(bytes: tokenKey),
+                                                             outboxRetainedEntries: configuration.outboxRetainedEntries)
+                opened.append(try Shard.open(at: path, configuration: shardConfiguration))
             }
             // A region's first members create every group with themselves as voters; a node
             // joining a running region creates them empty, and their leaders fill them.
@@ -102,14 +123,17 @@ public final class VisibilityNode: Sendable {
                 // Every replica's indexer wakes when its shard applies, leader or follower.
                 try ReplicaGroup(id: groupID(ofShard: index), node: configuration.nodeID, members: members, machine: shard,
                                  store: store, loop: loop, snapshotDirectory: staging.root, tuning: configuration.raftTuning,
-                                 onApplied: { [indexer = indexers[index]] in indexer.poke() })
+                                 onApplied: { [indexer = indexers[index], bell = applied[index]] in
+                                     indexer.poke()
+                                     bell.ring()
+                                 })
             }
             // Every group has installed what its log named: whatever else is staged, no log names.
             staging.removeLeftovers()
             let node = VisibilityNode(configuration: configuration, identity: identity, regionMap: regionMap!, regionGroup: regionGroup,
                                       catalog: catalog!, catalogGroup: catalogGroup,
                                       shards: opened, groups: groups, indexers: indexers, loop: loop, transport: transport, store: store,
-                                      pageTokenKey: federatedTokenKey(from: tokenKey), metrics: metrics)
+                                      secret: tokenKey, applied: applied, catalogChanged: catalogChanged, metrics: metrics)
             loop.start()
             for (index, indexer) in indexers.enumerated() { indexer.start(name: "periscope-index-\(index)") }
             return node
@@ -127,8 +151,8 @@ public final class VisibilityNode: Sendable {
     private init(configuration: NodeConfiguration, identity: ClusterIdentity, regionMap: RegionMapMachine,
                  regionGroup: ReplicaGroup<RegionMapMachine>, catalog: NamespaceCatalog,
                  catalogGroup: ReplicaGroup<NamespaceCatalog>, shards: [Shard], groups: [ReplicaGroup<Shard>],
-                 indexers: [ShardIndexer], loop: RaftLoop, transport: RaftTransport, store: RaftLogStore, pageTokenKey: SymmetricKey,
-                 metrics: NodeMetrics) {
+                 indexers: [ShardIndexer], loop: RaftLoop, transport: RaftTransport, store: RaftLogStore, secret: [UInt8],
+                 applied: [Doorbell], catalogChanged: Doorbell, metrics: NodeMetrics) {
         self.configuration = configuration
         self.identity = identity
         self.regionMap = regionMap
@@ -141,7 +165,13 @@ public final class VisibilityNode: Sendable {
         self.loop = loop
         self.transport = transport
         self.store = store
-        self.pageTokenKey = pageTokenKey
+        pageTokenKey = Self.federatedTokenKey(from: secret)
+        deploymentTokenKey = Self.deploymentTokenKey(from: secret)
+        deployment = identity.directory
+        links = RegionLinks(directory: identity.directory, logger: configuration.logger)
+        self.applied = applied
+        self.catalogChanged = catalogChanged
+        replication = ReplicationState(shardCount: shards.count)
         self.metrics = metrics
         executor = StorageExecutor(threadCount: max(1, configuration.queryThreads))
     }
@@ -171,9 +201,10 @@ public final class VisibilityNode: Sendable {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        if let name = configuration.defaultNamespace, try await lookUpNamespace(named: name) == nil {
+        // In a deployment of several regions the first one creates it, held by every region.
+        if let name = configuration.defaultNamespace, deployment.primary.name == region, try await lookUpNamespace(named: name) == nil {
             do {
-                _ = try await createNamespace(name: name, id: nil, retention: nil, homeRegion: nil)
+                _ = try await createNamespace(name: name, id: nil, retention: nil, homeRegion: nil, regions: deployment.names)
                 logger.info("created the default namespace", metadata: ["namespace": "\(name)"])
             } catch let refusal as CatalogRefusal where refusal.code == .alreadyExists {
                 // Another start created it first.
@@ -218,6 +249,7 @@ public final class VisibilityNode: Sendable {
     /// After the servers stopped sending work: lets queued queries finish and stops the
     /// query executor, then `close()`s on a thread of its own.
     public func shutDown() async throws {
+        await links.close()
         try await executor.shutdown()
         try await Thread.run { try self.close() }
     }
@@ -234,12 +266,29 @@ public final class VisibilityNode: Sendable {
         }
     }
 
-    public func createNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?) async throws -> NamespaceEntry {
+    /// Creates a namespace homed in `homeRegion` (this one when nil) and held by `regions`
+    /// (the home alone when empty). In a deployment of several regions only its first region
+    /// creates namespaces (the caller forwards there: `deployment.primary`).
+    public func createNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?,
+                                regions: [String] = []) async throws -> NamespaceEntry {
+        let entry = try newNamespace(name: name, id: id, retention: retention, homeRegion: homeRegion, regions: regions)
+        return try await changeCatalog(.create(entry))
+    }
+
+    /// A new namespace as asked, checked (regions of the deployment, a valid name, …).
+    func newNamespace(name: String, id: String?, retention: Duration?, homeRegion: String?, regions: [String]) throws -> NamespaceEntry {
+        let home = (homeRegion?.isEmpty ?? true) ? identity.region : homeRegion!
+        try checkRegionsKnown([home] + regions)
         let entry = NamespaceEntry(name: name, id: (id?.isEmpty ?? true) ? UUID().uuidString.lowercased() : id!,
                                    retentionSeconds: (retention ?? configuration.defaultRetention).components.seconds,
-                                   homeRegion: (homeRegion?.isEmpty ?? true) ? identity.region : homeRegion!)
+                                   homeRegion: home, regions: regions)
         try NamespaceCatalog.checkNew(entry)
-        return try await changeCatalog(.create(entry))
+        return entry
+    }
+
+    public func setRegions(namespace: String, regions: [String]) async throws -> NamespaceEntry {
+        try checkRegionsKnown(regions)
+        return try await changeCatalog(.setRegions(name: namespace, regions: regions))
     }
 
     public func setRetention(namespace: String, retention: Duration) async throws -> NamespaceEntry {

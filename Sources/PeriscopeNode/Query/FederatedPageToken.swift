@@ -85,15 +85,19 @@ struct FederatedPageToken: Equatable {
     }
 }
 
-/// What a write returns for read-your-writes: the applied index of every shard it wrote,
-/// as `format, (shard: varint, index: fixed 8 bytes)*`. Not secret: a forged one can only
-/// make its own reader wait, and one naming an index its shard has not reached is refused.
+/// What a write returns for read-your-writes: the region that took it and the applied
+/// index of every shard it wrote, as `format, region: varint, (shard: varint, index: fixed
+/// 8 bytes)*` (format 2, from before regions federated, has no region: the local one). Not
+/// secret: a forged one can only make its own reader wait, and one naming an index its shard
+/// has not reached is refused.
 public enum NodeConsistencyToken {
-    static let format: UInt8 = 2
+    static let formatWithoutRegion: UInt8 = 2
+    static let format: UInt8 = 3
 
-    public static func make(_ indexes: [Int: UInt64]) -> [UInt8] {
+    public static func make(_ indexes: [Int: UInt64], region: UInt32) -> [UInt8] {
         var writer = BinaryWriter()
         writer.byte(format)
+        writer.varint(UInt64(region))
         for (shard, index) in indexes.sorted(by: { $0.key < $1.key }) {
             writer.varint(UInt64(shard))
             writer.fixed(index)
@@ -101,14 +105,22 @@ public enum NodeConsistencyToken {
         return writer.bytes
     }
 
-    static func parse(_ token: [UInt8], shardCount: Int) throws(ShardQueryError) -> [Int: UInt64] {
+    /// The region (nil: format 2, the local one) and each shard's index.
+    static func parse(_ token: [UInt8], shardCount: Int) throws(ShardQueryError) -> (region: UInt32?, indexes: [Int: UInt64]) {
         func refuse(_ why: String) -> ShardQueryError { ShardQueryError(.invalidArgument, "invalid consistency token: \(why)") }
-        guard token.first == format else { throw refuse("it does not start with format \(format); pass the bytes a write returned") }
+        guard token.first == format || token.first == formatWithoutRegion else {
+            throw refuse("it does not start with format \(format); pass the bytes a write returned")
+        }
         // A token naming no shard (a batch none of whose writes was applied) asks for nothing.
         var reader = BinaryReader(token, what: "consistency token")
         var indexes: [Int: UInt64] = [:]
+        var region: UInt32?
         do {
-            _ = try reader.byte()
+            if try reader.byte() == format {
+                let raw = try reader.varint()
+                guard let index = UInt32(exactly: raw) else { throw refuse("region \(raw) is out of range") }
+                region = index
+            }
             while !reader.isAtEnd {
                 let shard = try reader.varint()
                 let index = try reader.fixed()
@@ -120,6 +132,6 @@ public enum NodeConsistencyToken {
         } catch {
             throw refuse("\(error)")
         }
-        return indexes
+        return (region, indexes)
     }
 }

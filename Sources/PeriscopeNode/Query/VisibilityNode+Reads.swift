@@ -163,7 +163,12 @@ extension VisibilityNode {
             }
             return indexes.mapValues { .strong(index: $0) }
         case .readYourWrites(let token):
-            let indexes = try NodeConsistencyToken.parse(token, shardCount: shardCount)
+            let (issuer, indexes) = try NodeConsistencyToken.parse(token, shardCount: shardCount)
+            if let issuer, issuer != deployment.local.index {
+                let name = deployment.region(index: issuer)?.name ?? "#\(issuer)"
+                throw ShardQueryError(.invalidArgument, "invalid consistency token: region \(name) took the write it names; read it there, "
+                    + "or with a federated query (this is region \(region))")
+            }
             var targets: [Int: ReadConsistency] = [:]
             for (shard, index) in indexes where shards.contains(shard) {
                 // A token from a write another replica applied first may be ahead of this

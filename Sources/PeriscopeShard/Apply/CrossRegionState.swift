@@ -45,9 +45,10 @@ extension Shard {
     /// The failover version through which this region's writes of a namespace are refused.
     public func fence(of namespaceId: String) -> Int64? { applyState.withLock { $0.crossRegion.fences[namespaceId] } }
 
-    /// Whether region `origin`'s backfill of a namespace into this shard has finished.
-    public func hasBackfilled(_ namespaceId: String, from origin: UInt32) throws -> Bool {
-        try database.get(ShardKeys.backfilled(origin: origin, namespaceId), in: family(.meta)) != nil
+    /// The version recorded with the last backfill of a namespace from region `origin` into
+    /// this shard (nil: none finished).
+    public func backfilledVersion(of namespaceId: String, from origin: UInt32) throws -> UInt64? {
+        try database.get(ShardKeys.backfilled(origin: origin, namespaceId), in: family(.meta)).map { try readFixed($0, what: "backfill mark") }
     }
 }
 

@@ -137,8 +137,8 @@ private struct PendingApply {
             try batch.put(ShardKeys.replicationCursor(origin: replicated.origin), bigEndian(replicated.through), in: shard.family(.meta))
             crossRegion.cursors[replicated.origin] = replicated.through
         }
-        for namespaceId in replicated.backfilled {
-            try batch.put(ShardKeys.backfilled(origin: replicated.origin, namespaceId), bigEndian(index), in: shard.family(.meta))
+        for (namespaceId, version) in replicated.backfilled {
+            try batch.put(ShardKeys.backfilled(origin: replicated.origin, namespaceId), bigEndian(version), in: shard.family(.meta))
         }
         return outcomes
     }

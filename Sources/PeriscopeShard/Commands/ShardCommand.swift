@@ -57,10 +57,11 @@ public struct ReplicatedBatch: Sendable, Hashable {
     public var through: UInt64
     /// Single-execution writes, each decided by the conflict rule as any write is.
     public var commands: [ShardCommand]
-    /// Namespaces whose backfill from `origin` ends with this batch.
-    public var backfilled: [String]
+    /// Namespaces whose backfill from `origin` ends with this batch, each with the version
+    /// of the namespace's change it was done for (`Shard.backfilledVersion`).
+    public var backfilled: [String: UInt64]
 
-    public init(origin: UInt32, through: UInt64, commands: [ShardCommand], backfilled: [String] = []) {
+    public init(origin: UInt32, through: UInt64, commands: [ShardCommand], backfilled: [String: UInt64] = [:]) {
         self.origin = origin
         self.through = through
         self.commands = commands
@@ -131,7 +132,10 @@ extension ShardCommand {
             writer.varint(batch.through)
             Self.write(batch.commands, to: &writer)
             writer.varint(UInt64(batch.backfilled.count))
-            for namespace in batch.backfilled { writer.string(namespace) }
+            for (namespace, version) in batch.backfilled.sorted(by: { $0.key < $1.key }) {
+                writer.string(namespace)
+                writer.varint(version)
+            }
         case .fence(let namespaceId, let through):
             writer.byte(Tag.fence.rawValue)
             writer.string(namespaceId)
@@ -198,8 +202,8 @@ extension ShardCommand {
             let through = try reader.varint()
             let commands = try readCommands(from: &reader, writesOnly: true)
             let count = try reader.count(max: batchCountMax)
-            var backfilled: [String] = []
-            for _ in 0..<count { backfilled.append(try reader.string()) }
+            var backfilled: [String: UInt64] = [:]
+            for _ in 0..<count { backfilled[try reader.string()] = try reader.varint() }
             return .replicated(ReplicatedBatch(origin: origin, through: through, commands: commands, backfilled: backfilled))
         case .fence:
             let namespace = try reader.string()

@@ -89,7 +89,7 @@ enum ShardKeys {
     static let fencePrefix = Array("fence/".utf8)
     static func fence(_ namespaceId: String) -> [UInt8] { fencePrefix + namespace(namespaceId) }
     static let backfilledPrefix = Array("backfilled/".utf8)
-    /// A namespace's backfill from region `origin` finished (the applied index it did at).
+    /// A namespace's backfill from region `origin` finished (the version it was done for).
     static func backfilled(origin: UInt32, _ namespaceId: String) -> [UInt8] {
         backfilledPrefix + bigEndian32(origin) + namespace(namespaceId)
     }
