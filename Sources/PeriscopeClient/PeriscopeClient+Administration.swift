@@ -105,8 +105,9 @@ extension PeriscopeClient {
         try await call(AdminMethods.transferLeadership, .with { $0.shardID = shard; $0.targetNodeID = nodeID }, idempotent: false)
     }
 
-    /// The digest of each shard replica on the node this client is connected to.
-    public func replicaDigests() async throws(PeriscopeError) -> Periscope_V1_ReplicaDigests {
-        try await call(AdminMethods.getReplicaDigests, Periscope_V1_GetReplicaDigestsRequest())
+    /// Every shard's digest on the node asked; with `namespace`, of that namespace's
+    /// executions only, comparable across regions.
+    public func replicaDigests(namespace: String = "") async throws(PeriscopeError) -> Periscope_V1_ReplicaDigests {
+        try await call(AdminMethods.getReplicaDigests, .with { $0.namespace = namespace })
     }
 }

@@ -19,6 +19,23 @@ public enum Consistency: Sendable, Equatable {
     }
 }
 
+/// Which regions a query reads.
+public enum QueryScope: Sendable, Equatable {
+    /// The region of the node asked: its own writes and what it has received from the others.
+    case local
+    /// Every region holding the namespace, each execution once in its newest version. With
+    /// `allowPartial`, regions that do not answer in time are left out and named in the
+    /// result's `missingRegions`; without, the query fails naming them.
+    case federated(allowPartial: Bool = false)
+
+    var wire: (Periscope_V1_QueryScope, Bool) {
+        switch self {
+        case .local: (.local, false)
+        case .federated(let allowPartial): (.federated, allowPartial)
+        }
+    }
+}
+
 public struct WriteResult: Sendable, Equatable {
     /// False when the store already held this version or a newer one (the write was a no-op).
     public var applied: Bool
@@ -33,6 +50,9 @@ public struct ExecutionPage: Sendable {
     /// The listing paused past a shard's point-in-time keep-alive (or the node restarted):
     /// pages since may miss or repeat executions that changed meanwhile.
     public var pointInTimeLost: Bool
+    /// A federated query with partial results allowed: regions that did not answer (their
+    /// executions are missing from this page; the next page asks them again).
+    public var missingRegions: [String] = []
 }
 
 public struct CountResult: Sendable, Equatable {
@@ -44,6 +64,8 @@ public struct CountResult: Sendable, Equatable {
 
     public var count: Int64
     public var groups: [Group]
+    /// A federated count with partial results allowed: regions that did not answer (not counted).
+    public var missingRegions: [String] = []
 }
 
 extension PeriscopeClient {
@@ -88,32 +110,36 @@ extension PeriscopeClient {
     /// One page of executions matching `query` (Temporal's List Filter, optionally with
     /// ORDER BY), continued by `pageToken`.
     public func list(namespace: String, query: String = "", pageSize: Int = 0, pageToken: [UInt8]? = nil,
-                     consistency: Consistency = .eventual) async throws(PeriscopeError) -> ExecutionPage {
+                     consistency: Consistency = .eventual, scope: QueryScope = .local) async throws(PeriscopeError) -> ExecutionPage {
         let response = try await call(VisibilityMethods.listExecutions, .with {
             $0.namespace = namespace
             $0.query = query
             $0.pageSize = Int32(clamping: pageSize)
             $0.nextPageToken = Data(pageToken ?? [])
             $0.consistency = consistency.wire
+            ($0.scope, $0.allowPartialResults) = scope.wire
         })
         return ExecutionPage(executions: response.executions,
                              nextPageToken: response.nextPageToken.isEmpty ? nil : Array(response.nextPageToken),
-                             pointInTimeLost: response.pointInTimeLost)
+                             pointInTimeLost: response.pointInTimeLost, missingRegions: response.missingRegions)
     }
 
     /// Every execution matching `query`, fetched a page at a time as the sequence is read.
     public func executions(namespace: String, query: String = "", pageSize: Int = 0,
-                           consistency: Consistency = .eventual) -> ExecutionSequence {
-        ExecutionSequence(client: self, namespace: namespace, query: query, pageSize: pageSize, consistency: consistency)
+                           consistency: Consistency = .eventual, scope: QueryScope = .local) -> ExecutionSequence {
+        ExecutionSequence(client: self, namespace: namespace, query: query, pageSize: pageSize, consistency: consistency, scope: scope)
     }
 
-    public func count(namespace: String, query: String = "", consistency: Consistency = .eventual) async throws(PeriscopeError) -> CountResult {
+    public func count(namespace: String, query: String = "", consistency: Consistency = .eventual,
+                      scope: QueryScope = .local) async throws(PeriscopeError) -> CountResult {
         let response = try await call(VisibilityMethods.countExecutions, .with {
             $0.namespace = namespace
             $0.query = query
             $0.consistency = consistency.wire
+            ($0.scope, $0.allowPartialResults) = scope.wire
         })
-        return CountResult(count: response.count, groups: response.groups.map { .init(values: $0.groupValues, count: $0.count) })
+        return CountResult(count: response.count, groups: response.groups.map { .init(values: $0.groupValues, count: $0.count) },
+                           missingRegions: response.missingRegions)
     }
 
     /// The execution, or nil if the namespace has no such execution.
@@ -145,6 +171,7 @@ public struct ExecutionSequence: AsyncSequence, Sendable {
     let query: String
     let pageSize: Int
     let consistency: Consistency
+    let scope: QueryScope
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let sequence: ExecutionSequence
@@ -158,7 +185,8 @@ public struct ExecutionSequence: AsyncSequence, Sendable {
                 guard !finished else { return nil }
                 let page = try await sequence.client.list(namespace: sequence.namespace, query: sequence.query,
                                                           pageSize: sequence.pageSize, pageToken: token,
-                                                          consistency: token == nil ? sequence.consistency : .eventual)
+                                                          consistency: token == nil ? sequence.consistency : .eventual,
+                                                          scope: sequence.scope)
                 buffered = page.executions
                 position = 0
                 token = page.nextPageToken

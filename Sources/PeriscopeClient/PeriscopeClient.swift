@@ -50,6 +50,7 @@ public final class PeriscopeClient: Sendable {
     let seed: RPCEndpoint
     let pool: RPCConnectionPool
     let routing = LeaderRouting()
+    let homes = HomeRouting()
 
     /// Connects to a node at `address` (`host:port`); fails if the first connection cannot
     /// be made. Later drops are reconnected on the next call.
@@ -69,20 +70,32 @@ public final class PeriscopeClient: Sendable {
 
     /// One call with the client's deadline, to the node `route` names; retried on
     /// transient failures when `idempotent`. A "not the leader" answer or an unreachable
-    /// leader drops the cached shard map, so the retry routes by a fresh one.
+    /// leader drops the cached shard map, so the retry routes by a fresh one. A write
+    /// refused because the seed's region is not its namespace's home is sent again to the
+    /// home the refusal names (`HomeRouting`).
     func call<Request, Response>(_ method: RPCMethod<Request, Response>, _ request: Request,
                                  idempotent: Bool = true, route: CallRoute = .anyNode) async throws(PeriscopeError) -> Response {
         let attempts = idempotent ? max(1, configuration.retry.attemptsMax) : 1
         var attempt = 0
+        var homesFollowed = 0
         while true {
+            var regionSeed = seed
+            var regionRouting = routing
+            if case .execution(let namespace, _) = route, let home = await homes.seed(for: namespace) {
+                regionSeed = home
+                regionRouting = await homes.routing(for: home)
+            }
             do throws(PeriscopeError) {
-                var target = seed
+                var target = regionSeed
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
                     let seedClient: RPCClient
-                    do { seedClient = try await pool.client(for: seed) } catch { throw PeriscopeError(error) }
+                    do { seedClient = try await pool.client(for: regionSeed) } catch {
+                        if case .execution(let namespace, _) = route, regionSeed != seed { await homes.forget(namespace) }
+                        throw PeriscopeError(error)
+                    }
                     do {
-                        target = try await routing.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
-                                                          timeout: configuration.callTimeout) ?? seed
+                        target = try await regionRouting.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
+                                                                timeout: configuration.callTimeout) ?? regionSeed
                     } catch {
                         throw PeriscopeError(error)
                     }
@@ -91,7 +104,8 @@ public final class PeriscopeClient: Sendable {
                 do {
                     client = try await pool.client(for: target)
                 } catch {
-                    if target != seed { await routing.invalidate() }
+                    if target != regionSeed { await regionRouting.invalidate() }
+                    if case .execution(let namespace, _) = route, target == regionSeed, regionSeed != seed { await homes.forget(namespace) }
                     throw PeriscopeError(error)
                 }
                 do {
@@ -101,13 +115,18 @@ public final class PeriscopeClient: Sendable {
                     // the server sent (stopping, no leader) leaves the shared connection be.
                     if !client.connection.isOpen {
                         await pool.discard(client, for: target)
-                        if target != seed { await routing.invalidate() }
+                        if target != regionSeed { await regionRouting.invalidate() }
                     }
                     let failure = PeriscopeError(error)
-                    if failure.isNotLeader { await routing.invalidate() }
+                    if failure.isNotLeader { await regionRouting.invalidate() }
                     throw failure
                 }
             } catch {
+                if case .execution(let namespace, _) = route, let home = error.homeAddresses, homesFollowed < Self.homesFollowedMax {
+                    homesFollowed += 1
+                    await homes.learn(namespace, addresses: home)
+                    continue
+                }
                 attempt += 1
                 guard error.isTransient, attempt < attempts else { throw error }
                 let ceiling = min(configuration.retry.maxBackoff, configuration.retry.initialBackoff * (1 << min(attempt, 20)))
@@ -115,6 +134,9 @@ public final class PeriscopeClient: Sendable {
             }
         }
     }
+
+    /// Homes one call follows (a namespace failing over again while a write chases it).
+    static let homesFollowedMax = 3
 }
 
 /// `host:port`.

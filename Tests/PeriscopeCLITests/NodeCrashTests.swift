@@ -13,8 +13,8 @@ import Testing
     /// returns the acknowledged ids.
     /// Writers stop when `stop` says so or their task is cancelled (a test that throws
     /// cancels its pending `async let`s: the load must not outlive it).
-    static func load(_ client: PeriscopeClient, writers: Int, prefix: String, type: String = "crash", acknowledgedSoFar: AckCounter,
-                     throughFailures: Bool = false, stop: @escaping @Sendable () -> Bool) async -> [String] {
+    static func load(_ client: PeriscopeClient, writers: Int, prefix: String, type: String = "crash", namespace: String = "default",
+                     acknowledgedSoFar: AckCounter, throughFailures: Bool = false, stop: @escaping @Sendable () -> Bool) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for writer in 0..<writers {
                 group.addTask {
@@ -27,7 +27,7 @@ import Testing
                             $0.startTime = .with { $0.seconds = 1_790_000_000 + Int64(number) }
                         }
                         do {
-                            _ = try await client.recordStarted(namespace: "default", execution)
+                            _ = try await client.recordStarted(namespace: namespace, execution)
                             acknowledged.append(id)
                             acknowledgedSoFar.value.add(1, ordering: .relaxed)
                         } catch {

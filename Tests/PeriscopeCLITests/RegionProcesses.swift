@@ -15,34 +15,45 @@ final class RegionProcesses: @unchecked Sendable {
     let extra: [String]
     private(set) var nodes: [UInt64: NodeProcess] = [:]
     let ids: [UInt64]
+    /// The region's name ("test" for a region made alone).
+    let name: String
 
     func host(of id: UInt64) -> String { "127.0.\(subnet).\(id + 1)" }
     func address(of id: UInt64) -> String { "\(host(of: id)):\(port)" }
 
     static func start(count: Int, subnet: Int, shards: Int = 4, extra: [String] = []) async throws -> RegionProcesses {
-        let region = RegionProcesses(directory: try CLITests.temporaryDirectory(), subnet: subnet,
-                                     port: try freePort(host: "127.0.\(subnet).2"), ids: (1...UInt64(count)).map { $0 }, extra: extra)
-        let plan = RegionPlan(region: "test", shardCount: shards,
-                              members: region.ids.map { RegionPlan.Member(nodeID: $0, address: region.address(of: $0)) })
-        try await withThrowingTaskGroup(of: (UInt64, NodeProcess)?.self) { group in
-            for id in region.ids { group.addTask { (id, try await region.launch(id)) } }
-            group.addTask {
-                _ = try await PeriscopeClient.initializeRegion(plan, wait: .seconds(60))
-                return nil
-            }
-            for try await started in group {
-                if let (id, process) = started { region.nodes[id] = process }
-            }
-        }
+        let region = try RegionProcesses(count: count, subnet: subnet, extra: extra)
+        try await region.launchAll(beside: { _ = try await PeriscopeClient.initializeRegion(region.plan(shards: shards), wait: .seconds(60)) })
         return region
     }
 
-    private init(directory: String, subnet: Int, port: Int, ids: [UInt64], extra: [String]) {
-        self.directory = directory
+    /// A region whose nodes are not started yet (`launchAll`); named other than "test", its
+    /// nodes start with `--region name` (a region of a deployment).
+    init(name: String = "test", count: Int, subnet: Int, extra: [String]) throws {
+        self.directory = try CLITests.temporaryDirectory()
         self.subnet = subnet
-        self.port = port
-        self.ids = ids
-        self.extra = extra
+        self.port = try Self.freePort(host: "127.0.\(subnet).2")
+        self.ids = (1...UInt64(count)).map { $0 }
+        self.name = name
+        self.extra = extra + (name == "test" ? [] : ["--region", name])
+    }
+
+    func plan(shards: Int) -> RegionPlan {
+        RegionPlan(region: name, shardCount: shards, members: ids.map { RegionPlan.Member(nodeID: $0, address: address(of: $0)) })
+    }
+
+    /// Starts every node (`--wait-for-init`) while `initialize` makes them a region.
+    func launchAll(beside initialize: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: (UInt64, NodeProcess)?.self) { group in
+            for id in ids { group.addTask { (id, try await self.launch(id)) } }
+            group.addTask {
+                try await initialize()
+                return nil
+            }
+            for try await started in group {
+                if let (id, process) = started { nodes[id] = process }
+            }
+        }
     }
 
     private func launch(_ id: UInt64) async throws -> NodeProcess {

@@ -146,8 +146,31 @@ struct ClusterStatusCommand: AsyncParsableCommand {
                     ["\(shard.shardID)", shard.leaderNodeID.isEmpty ? "-" : shard.leaderNodeID, "\(shard.term)", "\(shard.commitIndex)",
                      shard.replicas.map { "\($0.nodeID)\($0.role == .learner ? "(learner)" : ""):\($0.appliedIndex)" }.joined(separator: " ")]
                 }).rendered)
+                printReplication(status)
             }
         }
+    }
+}
+
+/// The deployment's other regions and replication from each into the region asked.
+func printReplication(_ status: Periscope_V1_ClusterStatus) {
+    guard status.regions.count > 1 else { return }
+    print()
+    print("deployment \(status.deploymentID): regions " + status.regions.map { "\($0.name)\($0.local ? " (this one)" : "")" }
+        .joined(separator: ", "))
+    for region in status.regions where !region.local {
+        print()
+        print("replication from region \(region.name) (\(region.addresses.joined(separator: ", "))):")
+        print(Table(header: ["shard", "received through", "source applied", "lag", "state"], rows: region.inbound.map { shard in
+            ["\(shard.shardID)", "\(shard.cursor)", shard.sourceApplied == 0 ? "-" : "\(shard.sourceApplied)",
+             String(format: "%.3f s", shard.lagSeconds), shard.state]
+        }).rendered)
+    }
+    if !status.namespaceLags.isEmpty {
+        print()
+        print(Table(header: ["namespace", "home", "lag"], rows: status.namespaceLags.map {
+            [$0.namespace, $0.sourceRegion, String(format: "%.3f s", $0.lagSeconds)]
+        }).rendered)
     }
 }
 

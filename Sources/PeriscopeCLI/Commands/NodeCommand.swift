@@ -45,6 +45,10 @@ struct NodeStartCommand: AsyncParsableCommand {
     var balanceLeaders = true
     @Option(help: "Compact a Raft group's log once this many applied entries sit in it, keeping a tenth for followers slightly behind (a follower further behind gets a snapshot).")
     var compactLogAfter: Int?
+    @Option(help: "In a deployment of regions: how many of a shard's newest log positions its outbox keeps for other regions (a region further behind is backfilled).")
+    var outboxRetainedEntries: Int?
+    @Option(help: "In a deployment of regions: seconds a federated query waits for another region.")
+    var federationTimeout: Double?
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
 
     struct FileConfig: Decodable {
@@ -94,6 +98,14 @@ struct NodeStartCommand: AsyncParsableCommand {
             guard entries >= 10 else { throw ValidationError("--compact-log-after must be at least 10 entries; got \(entries)") }
             configuration.raftTuning.compactAfterEntries = entries
             configuration.raftTuning.compactionKeepsEntries = entries / 10
+        }
+        if let outboxRetainedEntries {
+            guard outboxRetainedEntries >= 1 else { throw ValidationError("--outbox-retained-entries must be at least 1; got \(outboxRetainedEntries)") }
+            configuration.outboxRetainedEntries = outboxRetainedEntries
+        }
+        if let federationTimeout {
+            guard federationTimeout > 0, federationTimeout <= 600 else { throw ValidationError("--federation-timeout must be in (0, 600] seconds; got \(federationTimeout)") }
+            configuration.federationTimeout = .milliseconds(Int64(federationTimeout * 1_000))
         }
         configuration.logger = Logger(label: "periscope.node")
         let eventLoopThreads = threads ?? file.threads ?? System.coreCount

@@ -12,6 +12,23 @@ struct QueryTarget: ParsableArguments {
     @Option(help: "strong (default: everything acknowledged so far), eventual (what the indexes hold now), or a base64 token from `write --json`.")
     var consistency = "strong"
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Read every region holding the namespace, each execution once in its newest version (default: the region of the node asked).")
+    var federated = false
+    @Flag(help: "With --federated: leave out regions that do not answer in time, and name them on standard error.")
+    var allowPartial = false
+
+    var scope: QueryScope {
+        get throws {
+            guard federated || !allowPartial else { throw ArgumentParser.ValidationError("--allow-partial needs --federated") }
+            return federated ? .federated(allowPartial: allowPartial) : .local
+        }
+    }
+
+    /// Says on standard error which regions a partial answer lacks.
+    func reportMissing(_ regions: [String]) {
+        guard !regions.isEmpty else { return }
+        FileHandle.standardError.write(Data("partial result: regions \(regions.joined(separator: ", ")) did not answer\n".utf8))
+    }
 
     var level: Consistency {
         get throws {
@@ -47,13 +64,15 @@ struct QueryListCommand: AsyncParsableCommand {
     func run() async throws {
         let interactive = !all && !target.json && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         let consistency = try target.level
+        let scope = try target.scope
         try await reportingFailures {
             try await client.withClient { client in
                 var token: [UInt8]?
                 var shown = 0
                 repeat {
                     let page = try await client.list(namespace: target.namespace, query: query, pageSize: pageSize, pageToken: token,
-                                                     consistency: token == nil ? consistency : .eventual)
+                                                     consistency: token == nil ? consistency : .eventual, scope: scope)
+                    target.reportMissing(page.missingRegions)
                     shown += page.executions.count
                     if target.json {
                         for execution in page.executions { try printJSON(execution) }
@@ -94,8 +113,12 @@ struct QueryCountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let consistency = try target.level
+        let scope = try target.scope
         try await reportingFailures {
-            let result = try await client.withClient { try await $0.count(namespace: target.namespace, query: query, consistency: consistency) }
+            let result = try await client.withClient {
+                try await $0.count(namespace: target.namespace, query: query, consistency: consistency, scope: scope)
+            }
+            target.reportMissing(result.missingRegions)
             if target.json {
                 let groups = result.groups.map { group in
                     "{\"value\":\(group.values.first.map { jsonValue($0) } ?? "null"),\"count\":\(group.count)}"

@@ -14,8 +14,10 @@ public struct AdminService: Sendable {
 
     public func register(in router: inout RPCRouter) {
         let node = self.node
-        VisibilityService.route(AdminMethods.getClusterStatus, &router, metrics: node.metrics, kind: "admin") { _ in
-            node.clusterStatus()
+        VisibilityService.route(AdminMethods.getClusterStatus, &router, metrics: node.metrics, kind: "admin") { request in
+            var status = node.clusterStatus()
+            (status.regions, status.namespaceLags) = request.localOnly ? node.localReplicationStatus() : await node.regionReplicationStatus()
+            return status
         }
         VisibilityService.route(AdminMethods.getShardMap, &router, metrics: node.metrics, kind: "admin") { _ in
             node.shardMap()
@@ -37,8 +39,12 @@ public struct AdminService: Sendable {
         VisibilityService.route(AdminMethods.transferLeadership, &router, metrics: node.metrics, kind: "admin") { request in
             try await node.transferLeadership(shard: Int(request.shardID), to: request.targetNodeID)
         }
-        VisibilityService.route(AdminMethods.getReplicaDigests, &router, metrics: node.metrics, kind: "admin") { _ in
-            let digests = try await node.onShards(Array(0..<node.shardCount)) { shard in try node.shards[shard].replicaDigest() }
+        VisibilityService.route(AdminMethods.getReplicaDigests, &router, metrics: node.metrics, kind: "admin") { request in
+            let namespaceId = request.namespace.isEmpty ? nil : try await node.namespace(named: request.namespace).id
+            let digests = try await node.onShards(Array(0..<node.shardCount)) { shard in
+                if let namespaceId { return try node.shards[shard].namespaceDigest(namespaceId) }
+                return try node.shards[shard].replicaDigest()
+            }
             return .with {
                 $0.nodeID = String(node.nodeID)
                 $0.replicas = digests.sorted { $0.key < $1.key }.map { shard, digest in
@@ -60,6 +66,7 @@ extension VisibilityNode {
         let map = regionMap.map
         return .with {
             $0.region = region
+            $0.deploymentID = deployment.id
             $0.shardCount = UInt32(shardCount)
             $0.replicationFactor = UInt32(map.activeIDs.count)
             $0.nodes = map.members.map { member in

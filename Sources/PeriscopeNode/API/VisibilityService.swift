@@ -214,7 +214,9 @@ public struct VisibilityService: Sendable {
 
     // MARK: Queries
 
-    func consistency(_ wire: Periscope_V1_ReadConsistency) throws -> QueryConsistency {
+    func consistency(_ wire: Periscope_V1_ReadConsistency) throws -> QueryConsistency { try Self.queryConsistency(wire) }
+
+    static func queryConsistency(_ wire: Periscope_V1_ReadConsistency) throws -> QueryConsistency {
         switch wire.level {
         case .unspecified, .eventual: return .eventual
         case .strong: return .strong
@@ -231,11 +233,34 @@ public struct VisibilityService: Sendable {
         try Query.compile(text, schema: namespace.schema, context: context).plan
     }
 
+    /// Whether a query reads every region holding its namespace; refuses what is not a scope.
+    static func isFederated(_ scope: Periscope_V1_QueryScope, allowPartial: Bool) throws -> Bool {
+        switch scope {
+        case .unspecified, .local:
+            guard !allowPartial else { throw WireConversions.invalid("allow_partial_results applies to QUERY_SCOPE_FEDERATED only") }
+            return false
+        case .federated: return true
+        case .UNRECOGNIZED(let value): throw WireConversions.invalid("scope \(value) is not a QueryScope")
+        }
+    }
+
     private func list(_ request: Periscope_V1_ListExecutionsRequest) async throws -> Periscope_V1_ListExecutionsResponse {
         let namespace = try await node.namespace(named: request.namespace)
         let configuration = node.configuration
         guard request.pageSize >= 0 else { throw WireConversions.invalid("page_size must not be negative: \(request.pageSize)") }
         let pageSize = request.pageSize == 0 ? configuration.pageSizeDefault : min(Int(request.pageSize), configuration.pageSizeMax)
+        if try Self.isFederated(request.scope, allowPartial: request.allowPartialResults) {
+            let page = try await node.federatedList(namespace: namespace, query: request.query,
+                                                    plan: try plan(request.query, namespace: namespace, context: .list), pageSize: pageSize,
+                                                    pageToken: request.nextPageToken.isEmpty ? nil : Array(request.nextPageToken),
+                                                    consistency: request.consistency, allowPartial: request.allowPartialResults)
+            return .with {
+                $0.executions = page.executions
+                $0.nextPageToken = Data(page.nextPageToken ?? [])
+                $0.pointInTimeLost = page.pointInTimeLost
+                $0.missingRegions = page.missingRegions
+            }
+        }
         let page = try await node.list(namespace: namespace, plan: try plan(request.query, namespace: namespace, context: .list),
                                        pageSize: pageSize, pageToken: request.nextPageToken.isEmpty ? nil : Array(request.nextPageToken),
                                        consistency: try consistency(request.consistency))
@@ -249,17 +274,19 @@ public struct VisibilityService: Sendable {
     private func count(_ request: Periscope_V1_CountExecutionsRequest) async throws -> Periscope_V1_CountExecutionsResponse {
         let namespace = try await node.namespace(named: request.namespace)
         let plan = try plan(request.query, namespace: namespace, context: .count)
+        if try Self.isFederated(request.scope, allowPartial: request.allowPartialResults) {
+            let result = try await node.federatedCount(namespace: namespace, query: request.query, plan: plan,
+                                                       consistency: request.consistency, allowPartial: request.allowPartialResults)
+            return .with {
+                $0.count = result.count
+                $0.groups = result.groups
+                $0.missingRegions = result.missing
+            }
+        }
         let result = try await node.count(namespace: namespace, plan: plan, consistency: try consistency(request.consistency))
         return .with {
             $0.count = Int64(result.total)
-            if plan.groupBy != nil {
-                $0.groups = result.groups.map { group in
-                    .with {
-                        $0.count = Int64(group.count)
-                        if let value = group.value { $0.groupValues = [WireConversions.wire(value)] }
-                    }
-                }
-            }
+            if plan.groupBy != nil { $0.groups = WireConversions.groups(result) }
         }
     }
 }

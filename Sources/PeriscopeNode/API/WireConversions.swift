@@ -125,6 +125,16 @@ package enum WireConversions {
             rootWorkflowId: wire.rootWorkflowID, rootRunId: wire.rootRunID, memo: Array(wire.memo), searchAttributes: attributes)
     }
 
+    /// A count's groups as the API returns them.
+    static func groups(_ result: CountResult) -> [Periscope_V1_AggregationGroup] {
+        result.groups.map { group in
+            .with {
+                $0.count = Int64(group.count)
+                if let value = group.value { $0.groupValues = [wire(value)] }
+            }
+        }
+    }
+
     static func wire(_ record: VisibilityRecord) -> Periscope_V1_Execution {
         .with { wire in
             wire.workflowID = record.key.workflowId

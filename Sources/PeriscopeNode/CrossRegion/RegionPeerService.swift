@@ -18,9 +18,7 @@ struct RegionPeerService: Sendable {
             try await source.backfill(request, responses)
         }
         VisibilityService.route(RegionPeerMethods.getNamespaceVersions, &router, metrics: node.metrics, kind: "region") { request in
-            guard request.deploymentID == node.deployment.id else {
-                throw RPCStatus(.permissionDenied, "this node belongs to deployment \(node.deployment.id), not \(request.deploymentID)")
-            }
+            try source.checkDeployment(request.deploymentID)
             return .with {
                 $0.region = node.region
                 $0.namespaces = node.catalog.namespaces.map { entry in
@@ -33,9 +31,7 @@ struct RegionPeerService: Sendable {
             }
         }
         VisibilityService.route(RegionPeerMethods.getNamespaces, &router, metrics: node.metrics, kind: "region") { request in
-            guard request.deploymentID == node.deployment.id else {
-                throw RPCStatus(.permissionDenied, "this node belongs to deployment \(node.deployment.id), not \(request.deploymentID)")
-            }
+            try source.checkDeployment(request.deploymentID)
             guard request.names.count <= 10_000 else { throw RPCStatus(.invalidArgument, "at most 10000 namespaces per call") }
             return .with { $0.entries = request.names.compactMap { node.catalog.namespace(named: $0) }.map(NamespaceSync.encode) }
         }
@@ -49,6 +45,14 @@ struct RegionPeerService: Sendable {
             _ = try source.checkCaller(deployment: request.deploymentID, region: request.sourceRegion)
             let origin = node.deployment.region(named: request.sourceRegion)!.index
             return .with { $0.cursors = node.shards.map { $0.replicationCursor(from: origin) } }
+        }
+        VisibilityService.route(RegionPeerMethods.listShardPages, &router, metrics: node.metrics, kind: "region") { request in
+            try source.checkDeployment(request.deploymentID)
+            return try await node.regionShardPages(request)
+        }
+        VisibilityService.route(RegionPeerMethods.countShards, &router, metrics: node.metrics, kind: "region") { request in
+            try source.checkDeployment(request.deploymentID)
+            return try await node.regionCount(request)
         }
     }
 }

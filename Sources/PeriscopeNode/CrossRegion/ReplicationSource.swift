@@ -22,9 +22,7 @@ struct ReplicationSource {
     /// Checks what every call from another region carries: this deployment, a region of it
     /// other than this one, not cut off by fault injection, and a shard that exists.
     func checkCaller(deployment: String, region: String, shard: UInt32? = nil) throws -> Int? {
-        guard deployment == node.deployment.id else {
-            throw RPCStatus(.permissionDenied, "this node belongs to deployment \(node.deployment.id), not \(deployment)")
-        }
+        try checkDeployment(deployment)
         guard node.deployment.region(named: region) != nil, region != node.region else {
             throw RPCStatus(.invalidArgument, "region '\(region)' is not another region of the deployment (regions: "
                 + "\(node.deployment.names.joined(separator: ", ")))")
@@ -35,6 +33,13 @@ struct ReplicationSource {
             throw RPCStatus(.invalidArgument, "shard \(shard) does not exist; the region has shards 0 ... \(node.shardCount - 1)")
         }
         return Int(shard)
+    }
+
+    /// A call from a region of another deployment (or from no region at all) is refused.
+    func checkDeployment(_ deployment: String) throws(RPCStatus) {
+        guard deployment == node.deployment.id else {
+            throw RPCStatus(.permissionDenied, "this node belongs to deployment \(node.deployment.id), not '\(deployment)'")
+        }
     }
 
     func subscribe(_ requests: RPCRequestStream<Periscope_V1_ReplicationAck>,
@@ -68,7 +73,8 @@ struct ReplicationSource {
     private func send(shard: Int, to target: String, stream: SubscriptionStream,
                       _ responses: RPCResponseWriter<Periscope_V1_ReplicationBatch>) async throws {
         let configuration = node.configuration
-        var lastSent = ContinuousClock.now
+        // The first pass sends a batch or a heartbeat at once: the subscriber learns the stream is up.
+        var lastSent = ContinuousClock.now - .seconds(1)
         while !Task.isCancelled {
             try node.links.checkReachable(target)
             let seen = node.applied[shard].rings

@@ -72,7 +72,19 @@ struct ReplicationSubscriber {
                 }
                 if batch.backfillNeeded { return true }
                 noteContact(batch)
-                guard batch.through != 0 else { continue }  // a heartbeat
+                if batch.through == 0 {
+                    // A heartbeat: the source has nothing newer. A cursor that batches without
+                    // writes moved is made durable now, so that a planned failover's drain (which
+                    // waits for durable cursors past its fences) never waits on writes that will
+                    // not come.
+                    if received > durable {
+                        try await apply([], through: received)
+                        durable = received
+                        lastDurableMove = .now
+                        node.replication.updateInbound(from: source.name, shard: shard) { $0.received = durable }
+                    }
+                    continue
+                }
                 guard batch.through > received else {
                     throw RPCStatus(.invalidArgument, "region \(source.name) sent a batch through \(batch.through), not past \(received)")
                 }

@@ -62,6 +62,7 @@ extension VisibilityNode {
         metrics.gauge("periscope_raft_snapshots_sent").record(Double(transport.snapshots.delivered))
         metrics.gauge("periscope_raft_snapshots_installed").record(Double(transport.snapshotsInstalled))
         metrics.gauge("periscope_namespaces").record(Double(catalog.namespaces.count))
+        recordReplicationMetrics()
         metrics.gauge("periscope_node_ready").record(isReady ? 1 : 0)
         return metrics.exposition()
     }

@@ -114,11 +114,14 @@ extension VisibilityNode {
     }
 
     /// A count over every shard, summed; with GROUP BY the groups are merged by value.
-    public func count(namespace: NamespaceEntry, plan: QueryPlan, consistency: QueryConsistency) async throws -> CountResult {
+    /// With `ownership`, of the executions it contains only (a federated count's part).
+    public func count(namespace: NamespaceEntry, plan: QueryPlan, consistency: QueryConsistency,
+                      ownership: RecordOwnership? = nil) async throws -> CountResult {
         let targets = try await shardConsistency(consistency, shards: Array(0..<shardCount))
         let counts = try await onShards(Array(0..<shardCount)) { shard in
             try self.shards[shard].awaitConsistency(targets[shard] ?? .eventual, timeout: self.configuration.consistencyTimeout)
-            return try self.shards[shard].count(namespaceId: namespace.id, plan: plan, scanBudget: self.configuration.countScanBudget).result
+            return try self.shards[shard].count(namespaceId: namespace.id, plan: plan, scanBudget: self.configuration.countScanBudget,
+                                                ownership: ownership).result
         }
         var total = 0
         var groups: [QueryValue?: Int] = [:]

@@ -42,6 +42,8 @@ public struct ShardPageRequest: Sendable {
     /// a caller merging several shards' pages may use only part of a last page. The caller
     /// then releases it (`releasePointInTime`), or it expires after the keep-alive.
     public var keepsPointInTime = false
+    /// When set, only the executions it contains are listed (a federated query's part).
+    public var ownership: RecordOwnership?
 
     public init(namespaceId: String, plan: QueryPlan, pageSize: Int = 100, pageToken: [UInt8]? = nil,
                 consistency: ReadConsistency = .eventual, consistencyTimeout: Duration = .seconds(5),
@@ -104,9 +106,10 @@ extension Shard {
             try awaitConsistency(request.consistency, timeout: request.consistencyTimeout)
         }
         let readAt = try snapshot ?? database.makeSnapshot()
-        let page = try list(ShardListRequest(namespaceId: request.namespaceId, plan: request.plan, pageSize: request.pageSize,
-                                             after: cursor, scanBudget: request.scanBudget, limits: request.limits),
-                            snapshot: readAt)
+        var listing = ShardListRequest(namespaceId: request.namespaceId, plan: request.plan, pageSize: request.pageSize,
+                                       after: cursor, scanBudget: request.scanBudget, limits: request.limits)
+        listing.ownership = request.ownership
+        let page = try list(listing, snapshot: readAt)
         var nextToken: [UInt8]?
         var opened = false
         if page.next != nil || request.keepsPointInTime {

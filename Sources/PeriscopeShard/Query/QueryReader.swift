@@ -24,11 +24,14 @@ final class QueryReader {
     /// Retention horizons at the snapshot: records filed in dropped partitions are gone
     /// even if the indexer has not removed their keys yet.
     let horizons: [String: Int64]
+    /// Records outside it are read as absent (a federated query's part in one region).
+    let ownership: RecordOwnership?
 
     /// Reads at `snapshot`, or at a new one.
     init(shard: Shard, namespaceId: String, filter: Predicate, limits: PlannerLimits, budget: ScanBudget,
-         snapshot: Snapshot? = nil) throws {
+         snapshot: Snapshot? = nil, ownership: RecordOwnership? = nil) throws {
         self.shard = shard
+        self.ownership = ownership
         self.namespaceId = namespaceId
         self.options = ReadOptions(snapshot: try snapshot ?? shard.database.makeSnapshot())
         self.limits = limits
@@ -67,12 +70,14 @@ final class QueryReader {
     // MARK: Records
 
     /// The record at an index position, read at the snapshot; nil if it is gone or moved
-    /// since the index was written (the index lags apply).
+    /// since the index was written (the index lags apply), or outside the read's ownership.
     func record(at position: Position) throws -> VisibilityRecord? {
         let (key, partition) = try position.execution(namespaceId: namespaceId)
         try budget.charge()
         if let horizon = horizons[namespaceId], case .closed(let bucket) = partition, bucket <= horizon { return nil }
-        return try shard.record(key, in: partition, options: options)
+        guard let record = try shard.record(key, in: partition, options: options) else { return nil }
+        if let ownership, !ownership.contains(record) { return nil }
+        return record
     }
 
     // MARK: Streams

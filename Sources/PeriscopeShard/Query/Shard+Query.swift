@@ -18,6 +18,8 @@ public struct ShardListRequest: Sendable {
     /// Index keys and records this request may read before it returns what it has.
     public var scanBudget: Int
     public var limits: PlannerLimits
+    /// When set, only the executions it contains are listed.
+    public var ownership: RecordOwnership?
 
     public init(namespaceId: String, plan: QueryPlan, pageSize: Int = 100, after: ShardCursor? = nil,
                 scanBudget: Int = 100_000, limits: PlannerLimits = PlannerLimits()) {
@@ -66,7 +68,7 @@ extension Shard {
         }
         let budget = ScanBudget(limit: request.scanBudget)
         let reader = try QueryReader(shard: self, namespaceId: request.namespaceId, filter: request.plan.filter,
-                                     limits: request.limits, budget: budget, snapshot: snapshot)
+                                     limits: request.limits, budget: budget, snapshot: snapshot, ownership: request.ownership)
         let planned = try reader.planQuery(request.plan.filter)
         let page: (records: [VisibilityRecord], next: ShardCursor?, exhausted: Bool)
         var positions: [[UInt8]] = []
@@ -185,11 +187,12 @@ extension Shard {
     }
 
     /// Counts the matching executions of a namespace (with GROUP BY, per group). Index-only
-    /// when the plan's path decides the filter alone. **Blocks.**
+    /// when the plan's path decides the filter alone and no ownership is given. **Blocks.**
     public func count(namespaceId: String, plan: QueryPlan, scanBudget: Int = 10_000_000,
-                      limits: PlannerLimits = PlannerLimits()) throws -> ShardCount {
+                      limits: PlannerLimits = PlannerLimits(), ownership: RecordOwnership? = nil) throws -> ShardCount {
         let budget = ScanBudget(limit: scanBudget)
-        let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits, budget: budget)
+        let reader = try QueryReader(shard: self, namespaceId: namespaceId, filter: plan.filter, limits: limits, budget: budget,
+                                     ownership: ownership)
         let planned = try reader.planQuery(plan.filter)
         func spentCheck() throws {
             if budget.isSpent {
@@ -206,7 +209,7 @@ extension Shard {
             }
             return count
         }
-        if planned.exact, plan.groupBy.map(IndexedField.isGroupableFromIndex) ?? true {
+        if planned.exact, ownership == nil, plan.groupBy.map(IndexedField.isGroupableFromIndex) ?? true {
             var groups: [QueryValue?: Int] = [:]
             var total: Int
             if let field = plan.groupBy {
