@@ -44,11 +44,12 @@ final class DeploymentProcesses: @unchecked Sendable {
 
     func address(_ region: String, node: UInt64 = 1) -> String { regions[region]!.address(of: node) }
 
-    /// Cuts `region` off from every other region in both directions (each side refuses and
-    /// drops the other's calls and streams), or heals it with `cut: false`.
-    func cutOff(_ region: String, cut: Bool = true) async throws {
-        for name in names {
-            let isolated = name == region ? (cut ? names.filter { $0 != region } : []) : (cut ? [region] : [])
+    /// Cuts `region` off from `others` (default: every other region) in both directions (each
+    /// side refuses and drops the other's calls and streams), or heals it with `cut: false`.
+    func cutOff(_ region: String, from others: [String]? = nil, cut: Bool = true) async throws {
+        let others = others ?? names.filter { $0 != region }
+        for name in [region] + others {
+            let isolated = cut ? (name == region ? others : [region]) : []
             for id in regions[name]!.nodes.keys {
                 let peer = try RPCEndpoint(regions[name]!.address(of: id))
                 let rpc = try await RPCClient.connect(host: peer.host, port: peer.port)

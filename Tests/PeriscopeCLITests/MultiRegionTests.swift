@@ -6,6 +6,17 @@ import PeriscopeTestSupport
 import Synchronization
 import Testing
 
+extension Execution {
+    /// The execution closed with `status` at `closeSecond`, as version `version`.
+    func with(status: Periscope_V1_ExecutionStatus, closeSecond: Int64, version: Int64) -> Execution {
+        var closed = self
+        closed.status = status
+        closed.closeTime = .with { $0.seconds = startTime.seconds + closeSecond }
+        closed.version = version
+        return closed
+    }
+}
+
 /// Deployments of three regions of one real node process each, on their own loopback
 /// addresses: replication between regions through cuts, restarts and trimmed outboxes,
 /// planned and forced failover under writes, federated paging, and what is refused.
@@ -210,6 +221,19 @@ import Testing
             #expect(error.code == .invalidArgument && error.message.contains("another namespace"), "\(error)")
         }
 
+        // A stale copy is not an answer: A (the old home) cut off from B misses B closing
+        // era0-0, so A still holds it running under failover version 0; B holds it closed.
+        try await deployment.cutOff("A", from: ["B"])
+        let closed = Self.execution("era0-0", second: 0)
+        _ = try await reader.recordClosed(namespace: "orders", closed.with(status: .completed, closeSecond: 100, version: 2))
+        #expect(try await deployment.workflowIDs("orders", in: "A").contains("era0-0"))
+        let running = try await reader.list(namespace: "orders", query: "ExecutionStatus = 'Running' AND WorkflowId = 'era0-0'",
+                                            scope: .federated())
+        #expect(running.executions.isEmpty, "the old home's stale running copy was returned: \(running.executions)")
+        let newest = try await reader.list(namespace: "orders", query: "WorkflowId = 'era0-0'", scope: .federated())
+        #expect(newest.executions.map(\.status) == [.completed], "\(newest.executions)")
+        try await deployment.cutOff("A", from: ["B"], cut: false)
+
         // Region A down: the federated query fails naming it, or with partial results names it as missing.
         deployment.regions["A"]!.kill(1)
         do {
@@ -220,7 +244,7 @@ import Testing
         }
         let partial = try await reader.count(namespace: "orders", scope: .federated(allowPartial: true))
         #expect(partial.missingRegions == ["A"])
-        #expect(partial.count == 60 + Int64(more.value.load(ordering: .relaxed)), "B's own writes: \(partial.count)")
+        #expect(partial.count == 61 + Int64(more.value.load(ordering: .relaxed)), "B's own writes and era0-0 it closed: \(partial.count)")
         let partialPage = try await reader.list(namespace: "orders", pageSize: 500, scope: .federated(allowPartial: true))
         #expect(partialPage.missingRegions == ["A"] && partialPage.nextPageToken != nil, "a partial last page still asks A again")
         await home.close()

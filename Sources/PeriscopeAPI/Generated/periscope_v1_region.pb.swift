@@ -452,6 +452,72 @@ public nonisolated struct Periscope_V1_CountShardsResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Periscope_V1_ExecutionVersion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workflowID: String = String()
+
+  public var runID: String = String()
+
+  public var failoverVersion: Int64 = 0
+
+  public var version: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_FindNewerRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deploymentID: String = String()
+
+  public var namespace: String = String()
+
+  /// The federated query (its fingerprint opens the shard tokens below).
+  public var query: String = String()
+
+  /// What this region answers for in the federated query.
+  public var ownership: Periscope_V1_FailoverOwnership {
+    get {_ownership ?? Periscope_V1_FailoverOwnership()}
+    set {_ownership = newValue}
+  }
+  /// Returns true if `ownership` has been explicitly set.
+  public var hasOwnership: Bool {self._ownership != nil}
+  /// Clears the value of `ownership`. Subsequent reads from it will return its default value.
+  public mutating func clearOwnership() {self._ownership = nil}
+
+  /// This region's shard states in the listing: a shard whose page token names a point in
+  /// time still held is read at it, the others at the current state.
+  public var shards: [Periscope_V1_ShardPageState] = []
+
+  public var executions: [Periscope_V1_ExecutionVersion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _ownership: Periscope_V1_FailoverOwnership? = nil
+}
+
+public nonisolated struct Periscope_V1_FindNewerResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Positions in `executions` of those this region holds in a newer version it answers for.
+  public var newer: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "periscope.v1"
@@ -1333,6 +1399,140 @@ nonisolated extension Periscope_V1_CountShardsResponse: SwiftProtobuf.Message, S
   public static func ==(lhs: Periscope_V1_CountShardsResponse, rhs: Periscope_V1_CountShardsResponse) -> Bool {
     if lhs.count != rhs.count {return false}
     if lhs.groups != rhs.groups {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ExecutionVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExecutionVersion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}run_id\0\u{3}failover_version\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.failoverVersion) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.workflowID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workflowID, fieldNumber: 1)
+    }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 2)
+    }
+    if self.failoverVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.failoverVersion, fieldNumber: 3)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularInt64Field(value: self.version, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ExecutionVersion, rhs: Periscope_V1_ExecutionVersion) -> Bool {
+    if lhs.workflowID != rhs.workflowID {return false}
+    if lhs.runID != rhs.runID {return false}
+    if lhs.failoverVersion != rhs.failoverVersion {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_FindNewerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FindNewerRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}deployment_id\0\u{1}namespace\0\u{1}query\0\u{1}ownership\0\u{1}shards\0\u{1}executions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.deploymentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.query) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._ownership) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.shards) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.executions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.deploymentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deploymentID, fieldNumber: 1)
+    }
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 2)
+    }
+    if !self.query.isEmpty {
+      try visitor.visitSingularStringField(value: self.query, fieldNumber: 3)
+    }
+    try { if let v = self._ownership {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.shards.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shards, fieldNumber: 5)
+    }
+    if !self.executions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.executions, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_FindNewerRequest, rhs: Periscope_V1_FindNewerRequest) -> Bool {
+    if lhs.deploymentID != rhs.deploymentID {return false}
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs.query != rhs.query {return false}
+    if lhs._ownership != rhs._ownership {return false}
+    if lhs.shards != rhs.shards {return false}
+    if lhs.executions != rhs.executions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_FindNewerResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FindNewerResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}newer\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedUInt32Field(value: &self.newer) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.newer.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.newer, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_FindNewerResponse, rhs: Periscope_V1_FindNewerResponse) -> Bool {
+    if lhs.newer != rhs.newer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

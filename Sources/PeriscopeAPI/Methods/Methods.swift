@@ -75,4 +75,5 @@ public enum RegionPeerMethods {
     public static let getReplicationCursors = RPCMethod<Periscope_V1_GetReplicationCursorsRequest, Periscope_V1_ReplicationCursors>(service: service, name: "GetReplicationCursors")
     public static let listShardPages = RPCMethod<Periscope_V1_ShardPagesRequest, Periscope_V1_ShardPagesResponse>(service: service, name: "ListShardPages")
     public static let countShards = RPCMethod<Periscope_V1_CountShardsRequest, Periscope_V1_CountShardsResponse>(service: service, name: "CountShards")
+    public static let findNewer = RPCMethod<Periscope_V1_FindNewerRequest, Periscope_V1_FindNewerResponse>(service: service, name: "FindNewer")
 }

@@ -54,5 +54,9 @@ struct RegionPeerService: Sendable {
             try source.checkDeployment(request.deploymentID)
             return try await node.regionCount(request)
         }
+        VisibilityService.route(RegionPeerMethods.findNewer, &router, metrics: node.metrics, kind: "region") { request in
+            try source.checkDeployment(request.deploymentID)
+            return try await node.regionFindNewer(request)
+        }
     }
 }

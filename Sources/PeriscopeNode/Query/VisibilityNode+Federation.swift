@@ -116,6 +116,41 @@ extension VisibilityNode {
         }
     }
 
+    /// Which of `request.executions` this region holds in a newer version it answers for,
+    /// each read as this region's listing of the query sees it (its shard's point in time).
+    func regionFindNewer(_ request: Periscope_V1_FindNewerRequest) async throws -> Periscope_V1_FindNewerResponse {
+        let namespace = try await self.namespace(named: request.namespace)
+        let plan = try Query.compile(request.query, schema: namespace.schema, context: .list).plan
+        guard request.executions.count <= configuration.pageSizeMax * Self.findNewerPagesMax else {
+            throw ShardQueryError(.invalidArgument, "at most \(configuration.pageSizeMax * Self.findNewerPagesMax) executions per call; "
+                + "got \(request.executions.count)")
+        }
+        let ownership = Self.recordOwnership(request.ownership)
+        var tokens: [Int: [UInt8]] = [:]
+        for state in request.shards where Int(state.shardID) < shardCount && !state.pageToken.isEmpty {
+            tokens[Int(state.shardID)] = Array(state.pageToken)
+        }
+        let byShard = Dictionary(grouping: request.executions.indices) { position in
+            let execution = request.executions[position]
+            return shard(of: ExecutionKey(namespaceId: namespace.id, workflowId: execution.workflowID, runId: execution.runID))
+        }
+        let asked = tokens
+        let newer = try await onShards(Array(byShard.keys)) { shard in
+            try byShard[shard]!.filter { position in
+                let wire = request.executions[position]
+                let key = ExecutionKey(namespaceId: namespace.id, workflowId: wire.workflowID, runId: wire.runID)
+                guard let held = try self.shards[shard].execution(key, asListedBy: asked[shard], plan: plan), ownership.contains(held) else {
+                    return false
+                }
+                return held.conflictVersion > ConflictVersion(failoverVersion: wire.failoverVersion, version: wire.version)
+            }
+        }
+        return .with { $0.newer = newer.values.flatMap { $0 }.map(UInt32.init).sorted() }
+    }
+
+    /// A page's worth of executions of every region, the most one `FindNewer` checks.
+    static let findNewerPagesMax = 16
+
     // MARK: The coordinator
 
     /// One page of a federated list.
@@ -168,6 +203,7 @@ extension VisibilityNode {
                                            records: try page.executions.map { try Self.mergeKey($0, namespaceId: namespace.id) }))
             }
         }
+        try await dropSuperseded(&streams, namespace: namespace, query: query, parts: parts, states: known, missing: missing)
         let merged = Self.merge(&streams, plan: plan, pageSize: pageSize)
         for stream in streams {
             let taken = stream.taken
@@ -215,6 +251,52 @@ extension VisibilityNode {
                 + "deployment's regions; narrow the query or group by an attribute with fewer values")
         }
         return (total, groups.values.sorted { $0.count != $1.count ? $0.count > $1.count : "\($0.groupValues)" < "\($1.groupValues)" }, missing)
+    }
+
+    /// Marks the records that are stale copies: written under an older failover version by
+    /// one region, while another region holds a newer version it answers for (an old home
+    /// that has not yet received what a newer home wrote). Each such region is asked once
+    /// per page, about every other region's records of older failover eras, as its own
+    /// listing sees them; a region that cannot be asked leaves the copies be (at worst an
+    /// execution is returned twice, never lost). Nothing to ask for a namespace never failed over.
+    private func dropSuperseded(_ streams: inout [MergeStream], namespace: NamespaceEntry, query: String,
+                                parts: [(region: String, ownership: Periscope_V1_FailoverOwnership?)],
+                                states: [String: [FederatedPageToken.ShardState]], missing: [String]) async throws {
+        let older = streams.indices.flatMap { stream in
+            streams[stream].records.indices.filter { streams[stream].records[$0].failoverVersion < namespace.failoverVersion }.map { (stream, $0) }
+        }
+        let checkers = parts.filter { $0.ownership != nil && !missing.contains($0.region) }
+        guard !older.isEmpty, checkers.count > 1 else { return }
+        let pages = streams
+        let found = await scatter(checkers) { part in
+            let asked = older.filter { pages[$0.0].region != part.region }
+            guard !asked.isEmpty else { return [(Int, Int)]() }
+            let request = Periscope_V1_FindNewerRequest.with {
+                $0.deploymentID = self.deployment.id
+                $0.namespace = namespace.name
+                $0.query = query
+                $0.ownership = part.ownership!
+                $0.shards = (states[part.region] ?? []).enumerated().compactMap { shard, state in
+                    guard case .after(let token) = state else { return nil }
+                    return .with { $0.shardID = UInt32(shard); $0.pageToken = Data(token) }
+                }
+                $0.executions = asked.map { stream, position in
+                    let record = pages[stream].records[position]
+                    return .with {
+                        $0.workflowID = record.key.workflowId
+                        $0.runID = record.key.runId
+                        $0.failoverVersion = record.failoverVersion
+                        $0.version = record.version
+                    }
+                }
+            }
+            let answer = part.region == self.region ? try await self.regionFindNewer(request)
+                : try await self.links.call(part.region, RegionPeerMethods.findNewer, request, timeout: self.configuration.federationTimeout)
+            return answer.newer.compactMap { Int($0) < asked.count ? asked[Int($0)] : nil }
+        }
+        for case .success(let superseded) in found.values {
+            for (stream, position) in superseded { streams[stream].superseded.insert(position) }
+        }
     }
 
     /// This region's part answered here, another's asked of it within the federation timeout.
@@ -268,6 +350,8 @@ extension VisibilityNode {
         /// The page's executions as records, for the plan's order and the conflict rule.
         let records: [VisibilityRecord]
         var taken = 0
+        /// Records another region holds a newer version of: passed over, never returned.
+        var superseded: Set<Int> = []
     }
 
     static func mergeKey(_ wire: Periscope_V1_Execution, namespaceId: String) throws -> VisibilityRecord {
@@ -276,9 +360,9 @@ extension VisibilityNode {
         return record
     }
 
-    /// Takes the smallest head while every stream that may hold more has a head to compare.
-    /// An execution two regions return (a region that has not yet received the newer
-    /// version another wrote after a failover) is kept once, in its newer version.
+    /// Takes the smallest head while every stream that may hold more has a head to compare,
+    /// passing over superseded records. An execution two regions return anyway (a region
+    /// that could not be asked) is kept once in a page, in its newer version.
     static func merge(_ streams: inout [MergeStream], plan: QueryPlan, pageSize: Int) -> [Periscope_V1_Execution] {
         var merged: [(record: VisibilityRecord, wire: Periscope_V1_Execution)] = []
         var seen: [ExecutionKey: Int] = [:]
@@ -292,9 +376,11 @@ extension VisibilityNode {
                 if best.map({ plan.precedes(stream.records[stream.taken], streams[$0].records[streams[$0].taken]) }) ?? true { best = index }
             }
             guard let best else { break }
-            let record = streams[best].records[streams[best].taken]
-            let wire = streams[best].page.executions[streams[best].taken]
+            let position = streams[best].taken
+            let record = streams[best].records[position]
+            let wire = streams[best].page.executions[position]
             streams[best].taken += 1
+            if streams[best].superseded.contains(position) { continue }
             if let earlier = seen[record.key] {
                 if merged[earlier].record.conflictVersion < record.conflictVersion { merged[earlier] = (record, wire) }
                 continue

@@ -150,6 +150,20 @@ extension Shard {
                          pointInTime: page.pointInTime).sealed(with: key)
     }
 
+    /// An execution as a listing of `plan` sees it: at the point in time `pageToken` names if
+    /// it is still held (the snapshot that listing reads), else at the current state. A
+    /// federated query asks whether a region's listing holds a newer version of an execution
+    /// another region returned. **Blocks.**
+    public func execution(_ key: ExecutionKey, asListedBy pageToken: [UInt8]?, plan: QueryPlan) throws -> VisibilityRecord? {
+        var options = ReadOptions()
+        if let pageToken, let tokenKey = configuration.pageTokenKey,
+           let token = try? PageToken.open(pageToken, key: tokenKey, namespaceId: key.namespaceId, fingerprint: PageToken.fingerprint(of: plan)),
+           let id = token.pointInTime, let snapshot = pointsInTime.snapshot(id) {
+            options = ReadOptions(snapshot: snapshot)
+        }
+        return try execution(key, options: options)
+    }
+
     /// Lets go of a point in time a caller kept (`keepsPointInTime`) and no longer needs.
     public func releasePointInTime(_ id: PointInTimeID) { pointsInTime.release(id) }
 
