@@ -2,9 +2,10 @@
 # A deployment of 3 regions of 1 node each on this machine (release build, regions A, B, C on
 # 127.0.{1,2,3}.2, every write fsync'd before its answer), loaded by `periscope bench` in the
 # home region A at 1, 16 and 128 concurrent writers:
-#   1. the home's writes/s and p50/p99 for a namespace held by A alone, and for one held by
-#      A, B and C (its writes also go to A's outbox and stream to B and C): the ratio is the
-#      cost of replication;
+#   1. the home's writes/s and p50/p99 for a namespace held by A alone, for one held by A, B
+#      and C while B and C are cut off (A keeps its outbox, no replica region runs: the home's
+#      own cost), and for the same with B and C applying every write (on one machine their
+#      work competes for the same cores);
 #   2. cross-region replication lag: from the write's acknowledgement in A until it is listed
 #      by an eventual query in B (shipping, B's Raft commit, B's indexer, one list round trip);
 #   3. catch-up: C cut off (fault injection on every region's node), 100,000 writes at A, the
@@ -61,48 +62,73 @@ for index in 2 3; do   # the namespaces reach every region within the sync
   until "$periscope" namespace describe replicated --address "$(address "$index")" >/dev/null 2>&1; do sleep 0.1; done
 done
 
-echo
-echo "== held by A alone (no replication)"
-"$periscope" bench --address "$(address 1)" --namespace alone --writers "$writers" --seconds "$seconds" --probes 20 --query-runs 0 \
-  | tee "$work/alone.out"
-echo
-echo "== held by A, B and C (lag: acknowledged in A -> listed in B)"
-"$periscope" bench --address "$(address 1)" --read-address "$(address 2)" --namespace replicated --writers "$writers" \
-  --seconds "$seconds" --probes 20 --query-runs 0 | tee "$work/replicated.out"
-
-echo
-echo " writers  alone writes/s  replicated writes/s   ratio   alone p50/p99 ms   replicated p50/p99 ms   A->B lag p50/p99 ms"
-awk 'FNR == 1 { file++ } $1 ~ /^[0-9]+$/ && NF >= 8 {
-       if (file == 1) { rate[$1] = $2; p50[$1] = $3; p99[$1] = $4 } else if ($1 in rate) {
-         printf "%8d  %14.0f  %19.0f  %5.2fx  %7.2f / %-7.2f  %10.2f / %-10.2f  %8.1f / %.1f\n", $1, rate[$1], $2, $2 / rate[$1],
-           p50[$1], p99[$1], $3, $4, $6, $7
-       }
-     }' "$work/alone.out" "$work/replicated.out"
-
-# Catch-up after a cut: C refuses and drops A's and B's calls, and they C's.
 inject() {  # region index, JSON list of regions it is cut off from
   curl -s --http2-prior-knowledge -H 'content-type: application/json' -d "{\"isolatedFromRegions\": $2}" \
     "http://$(address "$1")/periscope.v1.ClusterPeer/InjectPartition" >/dev/null
 }
-count_in() {
-  "$periscope" query count --address "$(address "$1")" --namespace replicated --consistency eventual "WorkflowType = 'catchup'" 2>/dev/null || echo 0
+count_in() {  # region index, query
+  "$periscope" query count --address "$(address "$1")" --namespace replicated --consistency eventual "$2" 2>/dev/null || echo 0
 }
+
+echo
+echo "== held by A alone (no replication)"
+"$periscope" bench --address "$(address 1)" --namespace alone --writers "$writers" --seconds "$seconds" --probes 20 --query-runs 0 \
+  > "$work/alone.out"
+sed '/^$/,$d' "$work/alone.out"   # the steps (no query mix: --query-runs 0)
+echo
+echo "== held by A, B and C, with B and C cut off (the home's own cost: outbox, no replica region running)"
+inject 1 '["B", "C"]'; inject 2 '["A"]'; inject 3 '["A"]'
+"$periscope" bench --address "$(address 1)" --namespace replicated --writers "$writers" --seconds "$seconds" --probes 20 --query-runs 0 \
+  > "$work/home-only.out"
+sed '/^$/,$d' "$work/home-only.out"
+inject 1 '[]'; inject 2 '[]'; inject 3 '[]'
+healed=$(now_ms)
+until [ "$(count_in 2 "")" = "$(count_in 1 "")" ] && [ "$(count_in 3 "")" = "$(count_in 1 "")" ]; do
+  (( $(now_ms) - healed < 600000 )) || { echo "B and C did not catch up within 600 s"; exit 1; }
+  sleep 0.2
+done
+echo "B and C caught up $(($(now_ms) - healed)) ms after the cut healed"
+
+echo
+echo "== held by A, B and C (lag: acknowledged in A -> listed in B)"
+"$periscope" bench --address "$(address 1)" --read-address "$(address 2)" --namespace replicated --writers "$writers" \
+  --seconds "$seconds" --probes 20 --query-runs 0 > "$work/replicated.out"
+sed '/^$/,$d' "$work/replicated.out"
+
+echo
+echo " writers  alone writes/s  B,C cut off writes/s  ratio  replicated writes/s   ratio   replicated p50/p99 ms   A->B lag p50/p99 ms"
+awk 'FNR == 1 { file++ } $1 ~ /^[0-9]+$/ && NF >= 8 {
+       if (file == 1) { rate[$1] = $2 } else if (file == 2) { home[$1] = $2 } else if ($1 in rate) {
+         printf "%8d  %14.0f  %20.0f  %5.2fx  %19.0f  %5.2fx  %10.2f / %-10.2f  %8.1f / %.1f\n", $1, rate[$1], home[$1], home[$1] / rate[$1],
+           $2, $2 / rate[$1], $3, $4, $6, $7
+       }
+     }' "$work/alone.out" "$work/home-only.out" "$work/replicated.out"
+
+# Counts read through C: its own replicas, then federated (only the first home answers for a
+# namespace never failed over). Wall time of the CLI command, process start included.
+for scope in "" --federated; do
+  started=$(now_ms)
+  total=$("$periscope" query count --address "$(address 3)" --namespace replicated --consistency eventual $scope "")
+  echo "count through C ${scope:-(local)}: $total executions in $(($(now_ms) - started)) ms"
+done
+
+# Catch-up after a cut: C refuses and drops A's and B's calls, and they C's.
 python3 - "$catch_up" > "$work/catchup.jsonl" <<'EOF'
 import json, sys
 for i in range(int(sys.argv[1])):
     print(json.dumps({"started": {"namespace": "replicated", "execution": {
         "workflowId": "catchup-%d" % i, "runId": "r", "workflowType": "catchup", "taskQueue": "q",
-        "status": "WORKFLOW_EXECUTION_STATUS_RUNNING", "startTime": "2026-12-01T00:00:00Z", "version": 1}}}))
+        "status": "EXECUTION_STATUS_RUNNING", "startTime": "2026-12-01T00:00:00Z", "version": 1}}}))
 EOF
 inject 3 '["A", "B"]'; inject 1 '["C"]'; inject 2 '["C"]'
 echo
 started=$(now_ms)
 "$periscope" write load "$work/catchup.jsonl" --address "$(address 1)" --batch 500 --concurrency 8 2>&1 | tail -1
-echo "wrote $catch_up executions at A in $(($(now_ms) - started)) ms while C was cut off; C lists $(count_in 3)"
+echo "wrote $catch_up executions at A in $(($(now_ms) - started)) ms while C was cut off; C lists $(count_in 3 "WorkflowType = 'catchup'")"
 inject 3 '[]'; inject 1 '[]'; inject 2 '[]'
 healed=$(now_ms)
-until [ "$(count_in 3)" = "$catch_up" ]; do
-  (( $(now_ms) - healed < 600000 )) || { echo "C did not catch up within 600 s: $(count_in 3) listed"; exit 1; }
+until [ "$(count_in 3 "WorkflowType = 'catchup'")" = "$catch_up" ]; do
+  (( $(now_ms) - healed < 600000 )) || { echo "C did not catch up within 600 s: $(count_in 3 "WorkflowType = 'catchup'") listed"; exit 1; }
   sleep 0.2
 done
 caught=$(($(now_ms) - healed))

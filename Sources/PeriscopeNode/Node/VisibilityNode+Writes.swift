@@ -40,37 +40,52 @@ extension VisibilityNode {
     ///
     /// - Precondition: every command writes one execution (`executionKey` is not nil).
     public func write(_ commands: [ShardCommand]) async -> (outcomes: [Result<ApplyOutcome, any Error>], token: [UInt8]) {
-        var byShard: [Int: [Int]] = [:]
-        for (position, command) in commands.enumerated() {
-            guard let key = command.executionKey else { preconditionFailure("\(command) is not a write of one execution") }
-            byShard[shard(of: key), default: []].append(position)
+        let byShard = Dictionary(grouping: commands.indices) { position in
+            guard let key = commands[position].executionKey else { preconditionFailure("\(commands[position]) is not a write of one execution") }
+            return shard(of: key)
         }
         var outcomes = [Result<ApplyOutcome, any Error>](repeating: .failure(ReplicationError.stopped), count: commands.count)
         var indexes: [Int: UInt64] = [:]
-        await withTaskGroup(of: (Int, Result<(index: UInt64, outcomes: [ApplyOutcome]), any Error>).self) { group in
+        // Each task returns one plain struct with its own shard and positions. (Tuples of a
+        // `Result` of a labeled tuple as the group's child type, and looking positions up in
+        // `byShard` in the loop, crashed release builds of Swift 6.3 under WriteBatch load.)
+        await withTaskGroup(of: ShardWrite.self) { group in
             for (shard, positions) in byShard {
                 let shardCommands = positions.map { commands[$0] }
                 group.addTask {
-                    do { return (shard, .success(try await self.proposeWrites(shardCommands, toShard: shard))) } catch { return (shard, .failure(error)) }
+                    do {
+                        let applied = try await self.proposeWrites(shardCommands, toShard: shard)
+                        return ShardWrite(shard: shard, positions: positions, index: applied.index, outcomes: applied.outcomes, failure: nil)
+                    } catch {
+                        return ShardWrite(shard: shard, positions: positions, index: 0, outcomes: [], failure: error)
+                    }
                 }
             }
-            for await (shard, result) in group {
-                let positions = byShard[shard]!
-                switch result {
-                case .success(let applied):
-                    indexes[shard] = applied.index
-                    if applied.outcomes.count == positions.count {
-                        for (position, outcome) in zip(positions, applied.outcomes) { outcomes[position] = .success(outcome) }
-                    } else {
-                        // The entry was refused whole (one outcome for all its commands).
-                        let outcome = applied.outcomes.first ?? .rejected("no outcome for the entry")
-                        for position in positions { outcomes[position] = .success(outcome) }
-                    }
-                case .failure(let error):
-                    for position in positions { outcomes[position] = .failure(error) }
+            for await written in group {
+                let positions = written.positions
+                if let failure = written.failure {
+                    for position in positions { outcomes[position] = .failure(failure) }
+                    continue
+                }
+                indexes[written.shard] = written.index
+                if written.outcomes.count == positions.count {
+                    for (position, outcome) in zip(positions, written.outcomes) { outcomes[position] = .success(outcome) }
+                } else {
+                    // The entry was refused whole (one outcome for all its commands).
+                    let outcome = written.outcomes.first ?? .rejected("no outcome for the entry")
+                    for position in positions { outcomes[position] = .success(outcome) }
                 }
             }
         }
         return (outcomes, consistencyToken(indexes))
     }
+}
+
+/// One shard's part of a `write`: its entry's index and outcomes, or why it failed.
+private struct ShardWrite: Sendable {
+    let shard: Int
+    let positions: [Int]
+    let index: UInt64
+    let outcomes: [ApplyOutcome]
+    let failure: (any Error)?
 }

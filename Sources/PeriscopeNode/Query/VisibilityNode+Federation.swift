@@ -309,14 +309,8 @@ extension VisibilityNode {
     private func scatter<T: Sendable>(_ parts: [(region: String, ownership: Periscope_V1_FailoverOwnership?)],
                                       _ body: @escaping @Sendable ((region: String, ownership: Periscope_V1_FailoverOwnership?)) async throws -> T)
         async -> [String: Result<T, any Error>] {
-        await withTaskGroup(of: (String, Result<T, any Error>).self) { tasks in
-            for part in parts {
-                tasks.addTask {
-                    do { return (part.region, .success(try await body(part))) } catch { return (part.region, .failure(error)) }
-                }
-            }
-            return await tasks.reduce(into: [:]) { $0[$1.0] = $1.1 }
-        }
+        let byRegion = Dictionary(parts.map { ($0.region, $0) }, uniquingKeysWith: { first, _ in first })
+        return await settledConcurrently(parts.map(\.region)) { region in try await body(byRegion[region]!) }
     }
 
     /// The regions that did not answer, when partial results are allowed; otherwise the

@@ -196,16 +196,7 @@ extension VisibilityNode {
     /// Runs `body` for each shard concurrently on the executor's threads; every shard's
     /// result, failures included (a caller may have cleanup to do for the others).
     func onShardsSettled<T: Sendable>(_ shardIndexes: [Int], _ body: @escaping @Sendable (Int) throws -> T) async -> [Int: Result<T, any Error>] {
-        await withTaskGroup(of: (Int, Result<T, any Error>).self) { group in
-            for shard in shardIndexes {
-                group.addTask {
-                    do { return (shard, .success(try await self.executor.run { try body(shard) })) } catch { return (shard, .failure(error)) }
-                }
-            }
-            var results: [Int: Result<T, any Error>] = [:]
-            for await (shard, result) in group { results[shard] = result }
-            return results
-        }
+        await settledConcurrently(shardIndexes) { shard in try await self.executor.run { try body(shard) } }
     }
 
     /// Runs `body` for each shard concurrently on the executor's threads; the first failure
