@@ -75,48 +75,59 @@ struct ReplicationSource {
         let configuration = node.configuration
         // The first pass sends a batch or a heartbeat at once: the subscriber learns the stream is up.
         var lastSent = ContinuousClock.now - .seconds(1)
+        // The outbox has been read through here; what was read past `stream.sent` holds nothing
+        // for the target (writes of namespaces it does not hold), and is sent as progress alone
+        // at most every `progressInterval`: a batch per write would cost both regions as much as
+        // the replication itself.
+        var scanned = stream.sent
         while !Task.isCancelled {
             try node.links.checkReachable(target)
             let seen = node.applied[shard].rings
             if stream.unacknowledged < configuration.replicationWindowBatches {
-                let sent = stream.sent
+                let after = scanned
                 let read = try await node.executor.run {
-                    try node.shards[shard].outbox(after: sent, entriesMax: configuration.replicationBatchEntriesMax,
+                    try node.shards[shard].outbox(after: after, entriesMax: configuration.replicationBatchEntriesMax,
                                                   bytesMax: configuration.replicationBatchBytesMax)
                 }
-                if sent < read.trimmedThrough {
+                if after < read.trimmedThrough {
                     try await responses.send(.with {
                         $0.backfillNeeded = true
-                        $0.through = sent
+                        $0.through = stream.sent
                         $0.sourceApplied = read.appliedIndex
                     })
                     node.logger.info("a subscriber is behind this shard's outbox: it backfills", metadata: [
-                        "region": "\(target)", "shard": "\(shard)", "cursor": "\(sent)", "trimmed_through": "\(read.trimmedThrough)",
+                        "region": "\(target)", "shard": "\(shard)", "cursor": "\(stream.sent)", "trimmed_through": "\(read.trimmedThrough)",
                     ])
                     return
                 }
-                let through = read.more ? (read.entries.last?.index ?? sent) : max(sent, read.appliedIndex, read.entries.last?.index ?? 0)
-                if through > sent {
-                    let held = Self.heldNamespaceIds(by: target, in: node.catalog)
-                    let entries = read.entries.compactMap { Self.wire($0, holding: held) }
+                let through = read.more ? (read.entries.last?.index ?? after) : max(after, read.appliedIndex, read.entries.last?.index ?? 0)
+                let held = Self.heldNamespaceIds(by: target, in: node.catalog)
+                let entries = read.entries.compactMap { Self.wire($0, holding: held) }
+                scanned = max(scanned, through)
+                if !entries.isEmpty || (scanned > stream.sent && ContinuousClock.now - lastSent >= Self.progressInterval) {
                     try await responses.send(.with {
                         $0.entries = entries
-                        $0.through = through
+                        $0.through = scanned
                         $0.sourceApplied = read.appliedIndex
                     })
-                    stream.didSend(through: through)
+                    stream.didSend(through: scanned)
                     lastSent = .now
-                    if read.more { continue }
                 }
+                if read.more { continue }
             }
             if ContinuousClock.now - lastSent >= .seconds(1) {
-                try await responses.send(try await heartbeat(shard: shard, to: target, after: stream.durable))
+                try await responses.send(try await heartbeat(shard: shard, to: target, after: stream.acknowledgedThrough))
                 lastSent = .now
             }
-            // Woken by the shard applying entries or an acknowledgement; at the latest for the heartbeat.
-            await node.applied[shard].wait(after: seen, timeout: .seconds(1))
+            // Woken by the shard applying entries or an acknowledgement; at the latest for
+            // progress not sent yet, or for the heartbeat.
+            await node.applied[shard].wait(after: seen, timeout: scanned > stream.sent ? Self.progressInterval : .seconds(1))
         }
     }
+
+    /// Progress without writes for the target (the cursor moving past other namespaces'
+    /// writes) is sent at most this often.
+    static let progressInterval: Duration = .milliseconds(100)
 
     /// The entry's writes of namespaces `held` has, encoded as the subscriber applies them;
     /// nil if none is.
@@ -130,8 +141,9 @@ struct ReplicationSource {
         }
     }
 
-    /// How old the oldest write the subscriber has not made durable is, overall and by
-    /// namespace, from a bounded look at the outbox after its cursor.
+    /// How old the oldest write the subscriber has not received is (a batch is acknowledged
+    /// once the subscriber's Raft log holds its writes), overall and by namespace, from a
+    /// bounded look at the outbox after what it acknowledged.
     private func heartbeat(shard: Int, to target: String, after cursor: UInt64) async throws -> Periscope_V1_ReplicationBatch {
         let held = Self.heldNamespaceIds(by: target, in: node.catalog)
         let read = try await node.executor.run {
@@ -199,16 +211,16 @@ final class HandedOver<Value>: @unchecked Sendable {
 private final class SubscriptionStream: Sendable {
     private struct State {
         var sent: UInt64
-        var durable: UInt64
+        var acknowledgedThrough: UInt64
         var sentBatches = 0
         var acknowledgedBatches = 0
     }
     private let state: Mutex<State>
 
-    init(after cursor: UInt64) { state = Mutex(State(sent: cursor, durable: cursor)) }
+    init(after cursor: UInt64) { state = Mutex(State(sent: cursor, acknowledgedThrough: cursor)) }
 
     var sent: UInt64 { state.withLock { $0.sent } }
-    var durable: UInt64 { state.withLock { $0.durable } }
+    var acknowledgedThrough: UInt64 { state.withLock { $0.acknowledgedThrough } }
     var unacknowledged: Int { state.withLock { $0.sentBatches - $0.acknowledgedBatches } }
 
     func didSend(through: UInt64) {
@@ -225,7 +237,7 @@ private final class SubscriptionStream: Sendable {
                     + "sent (\(state.sentBatches - state.acknowledgedBatches) unacknowledged, sent through \(state.sent))")
             }
             state.acknowledgedBatches += 1
-            state.durable = max(state.durable, ack.durableCursor)
+            state.acknowledgedThrough = max(state.acknowledgedThrough, ack.through)
         }
     }
 }

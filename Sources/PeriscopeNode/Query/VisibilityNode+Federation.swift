@@ -294,8 +294,15 @@ extension VisibilityNode {
                 : try await self.links.call(part.region, RegionPeerMethods.findNewer, request, timeout: self.configuration.federationTimeout)
             return answer.newer.compactMap { Int($0) < asked.count ? asked[Int($0)] : nil }
         }
-        for case .success(let superseded) in found.values {
-            for (stream, position) in superseded { streams[stream].superseded.insert(position) }
+        for (region, answer) in found {
+            switch answer {
+            case .success(let superseded):
+                for (stream, position) in superseded { streams[stream].superseded.insert(position) }
+            case .failure(let error):
+                logger.notice("a federated page could not ask a region for newer versions; stale copies may be returned", metadata: [
+                    "region": "\(region)", "namespace": "\(namespace.name)", "error": "\(error)",
+                ])
+            }
         }
     }
 
