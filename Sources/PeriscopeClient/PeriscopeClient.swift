@@ -78,19 +78,19 @@ public final class PeriscopeClient: Sendable {
         let attempts = idempotent ? max(1, configuration.retry.attemptsMax) : 1
         var attempt = 0
         var homesFollowed = 0
+        // A write's namespace: its writes may have a home in another region than the seed's.
+        let homed: String? = if case .execution(let namespace, _) = route { namespace } else { nil }
         while true {
-            var regionSeed = seed
-            var regionRouting = routing
-            if case .execution(let namespace, _) = route, let home = await homes.seed(for: namespace) {
-                regionSeed = home
-                regionRouting = await homes.routing(for: home)
-            }
+            // The region the call goes to: the namespace's home if it was learned, else the seed's.
+            let home = if let homed { await homes.seed(for: homed) } else { RPCEndpoint?.none }
+            let regionSeed = home ?? seed
+            let regionRouting = if let home { await homes.routing(for: home) } else { routing }
             do throws(PeriscopeError) {
                 var target = regionSeed
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
                     let seedClient: RPCClient
                     do { seedClient = try await pool.client(for: regionSeed) } catch {
-                        if case .execution(let namespace, _) = route, regionSeed != seed { await homes.forget(namespace) }
+                        if let homed, home != nil { await homes.forget(homed) }
                         throw PeriscopeError(error)
                     }
                     do {
@@ -105,7 +105,7 @@ public final class PeriscopeClient: Sendable {
                     client = try await pool.client(for: target)
                 } catch {
                     if target != regionSeed { await regionRouting.invalidate() }
-                    if case .execution(let namespace, _) = route, target == regionSeed, regionSeed != seed { await homes.forget(namespace) }
+                    if let homed, home != nil, target == regionSeed { await homes.forget(homed) }
                     throw PeriscopeError(error)
                 }
                 do {
@@ -122,9 +122,9 @@ public final class PeriscopeClient: Sendable {
                     throw failure
                 }
             } catch {
-                if case .execution(let namespace, _) = route, let home = error.homeAddresses, homesFollowed < Self.homesFollowedMax {
+                if let homed, let addresses = error.homeAddresses, homesFollowed < Self.homesFollowedMax {
                     homesFollowed += 1
-                    await homes.learn(namespace, addresses: home)
+                    await homes.learn(homed, addresses: addresses)
                     continue
                 }
                 attempt += 1
