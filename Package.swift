@@ -54,6 +54,7 @@ let package = Package(
             name: "PeriscopeHTTP2",
             dependencies: [
                 "CNGHTTP2",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

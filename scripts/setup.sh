@@ -14,6 +14,8 @@ packages=(
   nghttp2-server   # the HTTP/2 benchmark's baseline: nghttpd
   python3
   python3-venv     # the Python grpcio client of the interop tests
+  nftables         # region tests cut links between node addresses in the kernel (nft)
+  util-linux       # setpriv: a node run as an unprivileged user in the tests
 )
 # `setup.sh bench` adds what only the benchmarks run side by side.
 if [ "${1:-}" = "bench" ]; then

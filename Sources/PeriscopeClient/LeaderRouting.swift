@@ -26,13 +26,16 @@ actor LeaderRouting {
 
     /// The leader of the shard holding `workflowID`, or nil when the map names none (the
     /// call then goes to the seed node, which forwards or answers UNAVAILABLE).
+    /// `timeout` bounds the whole lookup (up to three calls when nothing is cached).
     func leader(namespace: String, workflowID: String, via seed: RPCClient, timeout: Duration) async throws(RPCStatus) -> RPCEndpoint? {
-        let table = try await loadedTable(via: seed, timeout: timeout)
+        let deadline = ContinuousClock.now + timeout
+        let table = try await loadedTable(via: seed, deadline: deadline)
         let namespaceID: String
         if let known = namespaceIDs[namespace] {
             namespaceID = known
         } else {
-            namespaceID = try await seed.unary(VisibilityMethods.describeNamespace, .with { $0.name = namespace }, timeout: timeout).namespace.id
+            namespaceID = try await seed.unary(VisibilityMethods.describeNamespace, .with { $0.name = namespace },
+                                               timeout: Self.left(until: deadline)).namespace.id
             namespaceIDs[namespace] = namespaceID
         }
         let shard = ShardRouting.shard(namespaceId: namespaceID, workflowId: workflowID, shardCount: table.shardCount)
@@ -42,10 +45,13 @@ actor LeaderRouting {
     /// Forget the map: a node said it is not the leader, or a leader was unreachable.
     func invalidate() { table = nil }
 
-    private func loadedTable(via seed: RPCClient, timeout: Duration) async throws(RPCStatus) -> Table {
+    /// What is left until `deadline`, at least a millisecond (an RPC needs a positive deadline).
+    static func left(until deadline: ContinuousClock.Instant) -> Duration { max(.milliseconds(1), deadline - .now) }
+
+    private func loadedTable(via seed: RPCClient, deadline: ContinuousClock.Instant) async throws(RPCStatus) -> Table {
         if let table { return table }
-        let status = try await seed.unary(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest(), timeout: timeout)
-        let map = try await seed.unary(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest(), timeout: timeout)
+        let status = try await seed.unary(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest(), timeout: Self.left(until: deadline))
+        let map = try await seed.unary(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest(), timeout: Self.left(until: deadline))
         var addresses: [String: RPCEndpoint] = [:]
         // A leader the seed cannot reach (just died, cut off) is not routed to: its shards'
         // writes go to the seed, which forwards them once the group has elected anew.

@@ -27,11 +27,17 @@ public final class PeriscopeClient: Sendable {
     public struct Configuration: Sendable {
         /// Deadline of one attempt (sent as `grpc-timeout`).
         public var callTimeout: Duration = .seconds(10)
+        /// When set, a hard bound on a whole call, retries and their backoff included: no
+        /// attempt outlives it (each is sent with the time left) and none starts after it.
+        public var totalTimeout: Duration?
         public var retry = RetryPolicy()
         public var tls: HTTP2TLS.Client?
         /// Send writes to their shard's leader (from the shard map) rather than to the
         /// node the client was given, which would forward them.
         public var routesWritesToLeaders = true
+        /// The IP address the client's connections leave from (nil: the system's choice), for
+        /// a host with several addresses whose firewall rules name one.
+        public var localAddress: String?
         public init() {}
     }
 
@@ -63,7 +69,7 @@ public final class PeriscopeClient: Sendable {
     init(address: RPCEndpoint, configuration: Configuration) {
         self.configuration = configuration
         seed = address
-        pool = RPCConnectionPool(tls: configuration.tls)
+        pool = RPCConnectionPool(tls: configuration.tls, localHost: configuration.localAddress)
     }
 
     public func close() async { await pool.close() }
@@ -80,7 +86,19 @@ public final class PeriscopeClient: Sendable {
         var homesFollowed = 0
         // A write's namespace: its writes may have a home in another region than the seed's.
         let homed: String? = if case .execution(let namespace, _) = route { namespace } else { nil }
+        let deadline = configuration.totalTimeout.map { ContinuousClock.now + $0 }
+        var lastFailure: PeriscopeError?
         while true {
+            // Each attempt's deadline: the call timeout, or what is left of the total if less.
+            var attemptTimeout = configuration.callTimeout
+            if let deadline {
+                let left = deadline - ContinuousClock.now
+                guard left > .milliseconds(1) else {
+                    throw PeriscopeError(code: .deadlineExceeded, message: "no answer within \(configuration.totalTimeout!) (\(attempt) "
+                        + "attempt\(attempt == 1 ? "" : "s")" + (lastFailure.map { "; the last: \($0.message)" } ?? "") + ")")
+                }
+                attemptTimeout = min(attemptTimeout, left)
+            }
             // The region the call goes to: the namespace's home if it was learned, else the seed's.
             let home = if let homed { await homes.seed(for: homed) } else { RPCEndpoint?.none }
             let regionSeed = home ?? seed
@@ -95,7 +113,7 @@ public final class PeriscopeClient: Sendable {
                     }
                     do {
                         target = try await regionRouting.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
-                                                                timeout: configuration.callTimeout) ?? regionSeed
+                                                                timeout: attemptTimeout) ?? regionSeed
                     } catch {
                         throw PeriscopeError(error)
                     }
@@ -108,8 +126,9 @@ public final class PeriscopeClient: Sendable {
                     if let homed, home != nil, target == regionSeed { await homes.forget(homed) }
                     throw PeriscopeError(error)
                 }
+                if let deadline { attemptTimeout = min(attemptTimeout, LeaderRouting.left(until: deadline)) }
                 do {
-                    return try await client.unary(method, request, timeout: configuration.callTimeout)
+                    return try await client.unary(method, request, timeout: attemptTimeout)
                 } catch {
                     // A connection that is down is replaced on the next attempt; an UNAVAILABLE
                     // the server sent (stopping, no leader) leaves the shared connection be.
@@ -128,9 +147,12 @@ public final class PeriscopeClient: Sendable {
                     continue
                 }
                 attempt += 1
+                lastFailure = error
                 guard error.isTransient, attempt < attempts else { throw error }
                 let ceiling = min(configuration.retry.maxBackoff, configuration.retry.initialBackoff * (1 << min(attempt, 20)))
-                try? await Task.sleep(for: ceiling * Double.random(in: 0...1))
+                var pause = ceiling * Double.random(in: 0...1)
+                if let deadline { pause = min(pause, max(.zero, deadline - ContinuousClock.now)) }
+                try? await Task.sleep(for: pause)
             }
         }
     }

@@ -72,4 +72,41 @@ import Testing
         try await group.shutdownGracefully()
         #expect(try await real.terminate() == 0)
     }
+
+    /// A node that answers every write UNAVAILABLE after 700 ms (a region without a leader):
+    /// retried, each attempt within its own deadline, six attempts took about 5 s against a
+    /// 2 s `--timeout` (issue 20). `totalTimeout` bounds the whole call.
+    @Test func theTotalTimeoutBoundsACallAndItsRetries() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var router = RPCRouter()
+        router.unary(VisibilityMethods.recordExecutionStarted) { _, _ in
+            try await Task.sleep(for: .milliseconds(700))
+            throw RPCStatus(.unavailable, "group 1000 found no reachable leader")
+        }
+        let server = try await RPCServer.start(host: "127.0.0.1", port: 0, router: router, group: group)
+        let execution = Execution.with {
+            $0.workflowID = "bounded"; $0.runID = "r"; $0.workflowType = "t"; $0.taskQueue = "q"; $0.status = .running
+            $0.startTime = .with { $0.seconds = 1_790_000_000 }
+        }
+        func attempt(total: Duration?) async throws -> (Duration, PeriscopeError?) {
+            var configuration = PeriscopeClient.Configuration()
+            configuration.routesWritesToLeaders = false
+            configuration.callTimeout = .seconds(2)
+            configuration.totalTimeout = total
+            let client = try await PeriscopeClient.connect(to: "127.0.0.1:\(server.localAddress.port!)", configuration: configuration)
+            let started = ContinuousClock.now
+            var failure: PeriscopeError?
+            do { _ = try await client.recordStarted(namespace: "default", execution) } catch { failure = error }
+            let elapsed = ContinuousClock.now - started
+            await client.close()
+            return (elapsed, failure)
+        }
+        let (perAttempt, _) = try await attempt(total: nil)
+        #expect(perAttempt > .seconds(3), "without a total bound, retries outlast one attempt's deadline: \(perAttempt)")
+        let (bounded, failure) = try await attempt(total: .seconds(2))
+        #expect(bounded < .milliseconds(2_500), "the call took \(bounded)")
+        #expect(failure?.code == .deadlineExceeded || failure?.code == .unavailable, "\(String(describing: failure))")
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
 }

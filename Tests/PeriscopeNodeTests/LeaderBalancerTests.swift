@@ -23,4 +23,17 @@ import Testing
         #expect(move?.shard == 1 && move?.to == 2)
         #expect(LeaderBalancer.nextMove(leaders: [3, 3, 3], members: [1, 2, 3], selfID: 3) { _, _ in false } == nil)
     }
+
+    @Test func aMemberNotHeardFromRecentlyCannotTakeOver() {
+        var status = ReplicaStatus(role: .leader, term: 2, leader: 1, committedIndex: 50, appliedIndex: 50, firstLogIndex: 1)
+        status.voters = [1, 2, 3]
+        status.matched = [2: 50, 3: 50]
+        status.lastLogIndex = 50
+        #expect(LeaderBalancer.canTakeOver(status, member: 3, isResponsive: true))
+        // Connected but silent (a paused process keeps its socket): not given a leadership.
+        #expect(!LeaderBalancer.canTakeOver(status, member: 3, isResponsive: false))
+        status.matched[3] = 10
+        status.lastLogIndex = 200
+        #expect(!LeaderBalancer.canTakeOver(status, member: 3, isResponsive: true))
+    }
 }

@@ -8,7 +8,7 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The node's address, host:port (or set PERISCOPE_ADDRESS).")
     var address: String = ProcessInfo.processInfo.environment["PERISCOPE_ADDRESS"] ?? "127.0.0.1:7280"
 
-    @Option(name: .long, help: "Seconds one call may take.")
+    @Option(name: .long, help: "Seconds one call may take in all, retries included (a hard bound: a call still unanswered then fails with exit status 69).")
     var timeout: Double = 30
 
     /// Connects, runs `body`, closes; a failure becomes a message on stderr and the exit
@@ -16,6 +16,7 @@ struct ClientOptions: ParsableArguments {
     func withClient<T>(_ body: (PeriscopeClient) async throws -> T) async throws -> T {
         var configuration = PeriscopeClient.Configuration()
         configuration.callTimeout = .milliseconds(Int64(timeout * 1_000))
+        configuration.totalTimeout = configuration.callTimeout
         let client: PeriscopeClient
         do {
             client = try await PeriscopeClient.connect(to: address, configuration: configuration)

@@ -11,7 +11,10 @@ struct WriteCommand: AsyncParsableCommand {
         commandName: "write",
         abstract: "Record executions: start, close, upsert or delete one, or load a JSON-lines file.",
         discussion: "Writes are idempotent by --version (default: now in nanoseconds): a write whose version is not newer "
-            + "than the stored one is acknowledged and ignored (\"applied: false\").",
+            + "than the stored one is acknowledged and ignored (\"applied: false\"). Exit status: 0 written (or ignored as not "
+            + "newer); 2 refused: an invalid write, or one the node cannot take now (resources exhausted, a region that is "
+            + "not the namespace's home): the message says what and whether a retry can succeed; 3 unknown namespace; 69 no answer within --timeout (the write may or may "
+            + "not have been applied: retrying it is safe).",
         subcommands: [Start.self, Close.self, Upsert.self, Delete.self, Load.self]
     )
 

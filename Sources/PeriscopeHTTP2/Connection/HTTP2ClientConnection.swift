@@ -8,6 +8,8 @@ public final class HTTP2ClientConnection: Sendable {
     public let channel: any Channel
     private let handler: NIOLoopBound<HTTP2ConnectionHandler>
     private let goAway: GoAwayFlag
+    /// When the server last sent anything on this connection.
+    public let activity: PeerActivity
 
     public static func connect(
         host: String,
@@ -15,14 +17,22 @@ public final class HTTP2ClientConnection: Sendable {
         configuration: HTTP2ConnectionConfiguration = .init(),
         tls: HTTP2TLS.Client? = nil,
         group: any EventLoopGroup,
-        connectTimeout: TimeAmount = .seconds(10)
+        connectTimeout: TimeAmount = .seconds(10),
+        localHost: String? = nil
     ) async throws -> HTTP2ClientConnection {
         try configuration.settings.validate()
         let sslContext = try tls?.makeContext()
         let serverHostname = tls?.serverHostname ?? host
-        let channel = try await ClientBootstrap(group: group)
+        let activity = PeerActivity()
+        var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+        if let localHost {
+            // Leave from this address (a node's own), so that rules on (source, destination)
+            // address pairs between nodes apply to its connections.
+            bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0))
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
@@ -31,7 +41,7 @@ public final class HTTP2ClientConnection: Sendable {
                             NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverHostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTP2ConnectionHandler(role: .client, configuration: configuration, statistics: nil))
+                        HTTP2ConnectionHandler(role: .client, configuration: configuration, statistics: nil, activity: activity))
                 }
             }
             .connect(host: host, port: port)
@@ -40,13 +50,14 @@ public final class HTTP2ClientConnection: Sendable {
             let handler = try channel.pipeline.syncOperations.handler(type: HTTP2ConnectionHandler.self)
             return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.peerWentAway)
         }.get()
-        return HTTP2ClientConnection(channel: channel, handler: handler, goAway: goAway)
+        return HTTP2ClientConnection(channel: channel, handler: handler, goAway: goAway, activity: activity)
     }
 
-    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>, goAway: GoAwayFlag) {
+    private init(channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>, goAway: GoAwayFlag, activity: PeerActivity) {
         self.channel = channel
         self.handler = handler
         self.goAway = goAway
+        self.activity = activity
     }
 
     /// Opens a stream with `headers` (`:method`, `:scheme`, `:authority`, `:path` first).

@@ -19,6 +19,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     let role: Role
     let configuration: HTTP2ConnectionConfiguration
     let statistics: StatisticsBox?
+    /// When the peer last sent anything (client connections).
+    private let activity: PeerActivity?
     // Confined to the event loop and touched on every frame: no dynamic exclusivity checks.
     @exclusivity(unchecked) private var session: NGHTTP2Session?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
@@ -45,10 +47,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) private var idleSince: NIODeadline = .now()
     private var forcedCloseTask: Scheduled<Void>?
 
-    init(role: Role, configuration: HTTP2ConnectionConfiguration, statistics: StatisticsBox?) {
+    init(role: Role, configuration: HTTP2ConnectionConfiguration, statistics: StatisticsBox?, activity: PeerActivity? = nil) {
         self.role = role
         self.configuration = configuration
         self.statistics = statistics
+        self.activity = activity
     }
 
     // MARK: Channel events
@@ -99,6 +102,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session, !isFailed else { return }
+        activity?.recordRead()
         isReading = true
         let bytes = unwrapInboundIn(data)
         do {

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -11,7 +12,8 @@ public final class HTTP2Server: Sendable {
     private let serverChannel: any Channel
     private let configuration: HTTP2ConnectionConfiguration
     private let statisticsBox: StatisticsBox
-    private let connections: ConnectionRegistry
+    /// Accepted connections (tests read their socket options).
+    let connections: ConnectionRegistry
 
     public var statistics: HTTP2ServerStatistics { statisticsBox.current }
 
@@ -22,6 +24,7 @@ public final class HTTP2Server: Sendable {
         configuration: HTTP2ConnectionConfiguration = .init(),
         tls: HTTP2TLS.Server? = nil,
         group: any EventLoopGroup,
+        logger: Logger = Logger(label: "periscope.http2"),
         makeDelegate: @escaping @Sendable (HTTP2Stream) -> any HTTP2StreamDelegate
     ) async throws -> HTTP2Server {
         try configuration.settings.validate()
@@ -31,10 +34,18 @@ public final class HTTP2Server: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1_024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Set here rather than as a child channel option: a failing option there
+                    // closes the accepted connection without a word. TCP_NODELAY is a TCP-level
+                    // option (`.socketOption` would set SO_DEBUG, refused to non-root users).
+                    do {
+                        try channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                    } catch {
+                        logger.warning("TCP_NODELAY could not be set on an accepted connection; it is served without",
+                                       metadata: ["peer": "\(channel.remoteAddress.map(String.init(describing:)) ?? "?")", "error": "\(error)"])
+                    }
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
@@ -61,19 +72,31 @@ public final class HTTP2Server: Sendable {
     /// Stops accepting, sends GOAWAY NO_ERROR on every connection so peers open no new
     /// streams, lets started streams finish within `gracefulShutdownTimeout`, then closes.
     public func shutdown() async {
-        try? await serverChannel.close()
         let open = connections.all
-        for (channel, handler) in open {
-            channel.eventLoop.execute { handler.value.beginGracefulShutdown(reason: "server shutting down") }
-        }
+        beginShutdown()
         for (channel, _) in open {
             try? await channel.closeFuture.get()
         }
     }
+
+    /// Stops accepting connections and sends every open one GOAWAY.
+    public func beginShutdown() {
+        serverChannel.close(promise: nil)
+        for (channel, handler) in connections.all {
+            channel.eventLoop.execute { handler.value.beginGracefulShutdown(reason: "server shutting down") }
+        }
+    }
+
+    /// Closes every connection now (streams still open are reset) and waits until they are.
+    public func closeAll() async {
+        let open = connections.all
+        for (channel, _) in open { channel.close(promise: nil) }
+        for (channel, _) in open { try? await channel.closeFuture.get() }
+    }
 }
 
 /// The open connections of one server, for graceful shutdown.
-private final class ConnectionRegistry: Sendable {
+final class ConnectionRegistry: Sendable {
     private let channels = Mutex<[ObjectIdentifier: (any Channel, NIOLoopBound<HTTP2ConnectionHandler>)]>([:])
 
     func add(_ channel: any Channel, handler: NIOLoopBound<HTTP2ConnectionHandler>) {

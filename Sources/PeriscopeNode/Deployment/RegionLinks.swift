@@ -22,12 +22,12 @@ final class RegionLinks: Sendable {
     /// A call to another region waits at most this long by default.
     static let callTimeout: Duration = .seconds(5)
 
-    init(directory: DeploymentDirectory, logger: Logger) {
+    init(directory: DeploymentDirectory, logger: Logger, localHost: String? = nil) {
         self.directory = directory
         self.logger = logger
         // Like peer connections within a region: a dead or cut-off node is noticed within
         // about two seconds even while a stream is blocked on flow control.
-        pool = RPCConnectionPool(configuration: RaftTransport.peerConnection)
+        pool = RPCConnectionPool(configuration: RaftTransport.peerConnection, localHost: localHost)
         state.withLock { state in
             for region in directory.others {
                 state.addresses[region.name] = region.addresses.compactMap { try? RPCEndpoint($0) }

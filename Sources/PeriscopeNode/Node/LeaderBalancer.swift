@@ -2,7 +2,8 @@
 /// first candidate was; a node that leads two or more shards more than another member
 /// hands one of them over (Raft's leadership transfer) every `leaderBalanceInterval`, so
 /// writes, which every leader serializes, are spread over the nodes. Only the leader moves
-/// its own leadership, and only to a member whose replica is caught up and reachable, so
+/// its own leadership, and only to a member whose replica is caught up and that answered
+/// within the last two seconds, so
 /// two nodes never fight over a shard and a transfer never waits on a slow replica.
 struct LeaderBalancer {
     let node: VisibilityNode
@@ -25,15 +26,25 @@ struct LeaderBalancer {
         return nil
     }
 
+    /// Whether `member` can take the leadership of a group this node leads: a voter, caught
+    /// up within 100 entries, no transfer under way, and heard from recently. Pure.
+    static func canTakeOver(_ status: ReplicaStatus, member: UInt64, isResponsive: Bool) -> Bool {
+        status.transferringTo == nil && status.voters.contains(member) && isResponsive
+            && (status.matched[member] ?? 0) + 100 >= status.lastLogIndex
+    }
+
+    /// A member not heard from for this long is not given a leadership: a paused process
+    /// (SIGSTOP) keeps its connections open, and would take a shard it cannot lead.
+    static let responsiveWithin: Duration = .seconds(2)
+
     func run(every interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled, node.isReady else { continue }
             let statuses = node.groups.map(\.status)
             let move = Self.nextMove(leaders: statuses.map(\.leader), members: node.memberIDs, selfID: node.nodeID) { shard, member in
-                let status = statuses[shard]
-                return status.transferringTo == nil && status.voters.contains(member) && node.transport.isConnected(to: member)
-                    && (status.matched[member] ?? 0) + 100 >= status.lastLogIndex
+                Self.canTakeOver(statuses[shard], member: member,
+                                 isResponsive: node.transport.isResponsive(member, within: Self.responsiveWithin))
             }
             guard let move else { continue }
             do {

@@ -81,3 +81,17 @@ extension Timestamp {
         return Timestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
     }
 }
+
+extension NodeConfiguration {
+    /// The address this node's connections to its peers and to other regions leave from:
+    /// its own listening address when that is one IP address (so that firewall rules on
+    /// node-address pairs cut exactly the links they name), else the system's choice
+    /// (a host name, or a wildcard address that listens everywhere).
+    public var peerSourceHost: String? {
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        if inet_pton(AF_INET, host, &ipv4) == 1 { return ipv4.s_addr == 0 ? nil : host }
+        if inet_pton(AF_INET6, host, &ipv6) == 1 { return host == "::" ? nil : host }
+        return nil
+    }
+}

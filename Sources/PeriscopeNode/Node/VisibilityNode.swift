@@ -85,7 +85,8 @@ public final class VisibilityNode: Sendable {
         let loop = RaftLoop(store: store, tickInterval: configuration.raftTickInterval)
         let staging = SnapshotStaging(root: directory + "/snapshots")
         try staging.prepare()
-        let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, staging: staging, logger: configuration.logger)
+        let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, staging: staging, logger: configuration.logger,
+                                      localHost: configuration.peerSourceHost)
         loop.attach(transport)
         var opened: [Shard] = []
         var catalog: NamespaceCatalog?
@@ -168,7 +169,7 @@ public final class VisibilityNode: Sendable {
         pageTokenKey = Self.federatedTokenKey(from: secret)
         deploymentTokenKey = Self.deploymentTokenKey(from: secret)
         deployment = identity.directory
-        links = RegionLinks(directory: identity.directory, logger: configuration.logger)
+        links = RegionLinks(directory: identity.directory, logger: configuration.logger, localHost: configuration.peerSourceHost)
         self.applied = applied
         self.catalogChanged = catalogChanged
         replication = ReplicationState(shardCount: shards.count)

@@ -110,6 +110,12 @@ final class PeerLink: Sendable {
 
     var isConnected: Bool { state.withLock { $0.connected } }
 
+    /// Connected, and the peer sent something on the connection within `interval` (a
+    /// stopped process keeps its connection open but answers nothing, not even PINGs).
+    func isResponsive(within interval: Duration) -> Bool {
+        state.withLock { $0.connected ? $0.watchedConnection?.activity.heard(within: interval) ?? false : false }
+    }
+
     // MARK: The link's task
 
     private func run() async {

@@ -40,12 +40,14 @@ final class RaftTransport: RaftMessageSender, Sendable {
     let snapshots: SnapshotSender
     private let snapshotReceiver: SnapshotReceiver
 
-    init(selfID: NodeID, loop: RaftLoop, staging: SnapshotStaging, logger: Logger, limits: PeerLink.Limits = PeerLink.Limits()) {
+    /// `localHost`: the address connections to peers leave from (`NodeConfiguration.peerSourceHost`).
+    init(selfID: NodeID, loop: RaftLoop, staging: SnapshotStaging, logger: Logger, limits: PeerLink.Limits = PeerLink.Limits(),
+         localHost: String? = nil) {
         self.selfID = selfID
         self.loop = loop
         self.logger = logger
         self.limits = limits
-        let pool = RPCConnectionPool(configuration: Self.peerConnection)
+        let pool = RPCConnectionPool(configuration: Self.peerConnection, localHost: localHost)
         self.pool = pool
         let peers = self.peers
         snapshots = SnapshotSender(selfID: selfID, loop: loop, pool: pool, staging: staging,
@@ -83,6 +85,12 @@ final class RaftTransport: RaftMessageSender, Sendable {
 
     /// Whether the link to `node` has a stream up.
     func isConnected(to node: NodeID) -> Bool { links.withLock { $0?[node]?.isConnected ?? false } }
+
+    /// Connected to `node`, which sent something within `interval` (keepalive PINGs every
+    /// second make a live peer heard at least that often).
+    func isResponsive(_ node: NodeID, within interval: Duration) -> Bool {
+        links.withLock { $0?[node]?.isResponsive(within: interval) ?? false }
+    }
 
     /// Cuts this node off from `nodes` (empty: heals): their Raft messages are dropped both
     /// ways and their calls refused. Fault injection for tests and chaos runs.

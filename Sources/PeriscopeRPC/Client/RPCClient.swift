@@ -15,11 +15,13 @@ public final class RPCClient: Sendable {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
     }
 
+    /// `localHost`: the IP address the connection leaves from (nil: the system's choice).
     public static func connect(host: String, port: Int, tls: HTTP2TLS.Client? = nil,
                                configuration: HTTP2ConnectionConfiguration = .init(),
-                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> RPCClient {
+                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                               localHost: String? = nil) async throws -> RPCClient {
         let connection = try await HTTP2ClientConnection.connect(host: host, port: port, configuration: configuration,
-                                                                 tls: tls, group: group)
+                                                                 tls: tls, group: group, localHost: localHost)
         return RPCClient(connection: connection, authority: "\(host):\(port)")
     }
 

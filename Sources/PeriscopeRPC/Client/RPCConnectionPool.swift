@@ -30,12 +30,15 @@ public struct RPCEndpoint: Sendable, Hashable, CustomStringConvertible {
 public actor RPCConnectionPool {
     let tls: HTTP2TLS.Client?
     let configuration: HTTP2ConnectionConfiguration
+    /// The IP address connections leave from (nil: the system's choice).
+    let localHost: String?
     private var current: [RPCEndpoint: RPCClient] = [:]
     private var connecting: [RPCEndpoint: Task<RPCClient, any Error>] = [:]
 
-    public init(tls: HTTP2TLS.Client? = nil, configuration: HTTP2ConnectionConfiguration = .init()) {
+    public init(tls: HTTP2TLS.Client? = nil, configuration: HTTP2ConnectionConfiguration = .init(), localHost: String? = nil) {
         self.tls = tls
         self.configuration = configuration
+        self.localHost = localHost
     }
 
     /// The open connection to `endpoint`, made if there is none. Throws UNAVAILABLE when it
@@ -48,8 +51,8 @@ public actor RPCConnectionPool {
             if client.connection.isOpen { Task { await client.close() } }
         }
         // Callers arriving while a connection is being made share it.
-        let task = connecting[endpoint] ?? Task { [tls, configuration] in
-            try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls, configuration: configuration)
+        let task = connecting[endpoint] ?? Task { [tls, configuration, localHost] in
+            try await RPCClient.connect(host: endpoint.host, port: endpoint.port, tls: tls, configuration: configuration, localHost: localHost)
         }
         connecting[endpoint] = task
         do {

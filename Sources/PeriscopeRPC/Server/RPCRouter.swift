@@ -1,10 +1,13 @@
 import NIOCore
+import Synchronization
 import SwiftProtobuf
 
 /// The methods a server answers, by path. Built once before the server starts.
 public struct RPCRouter: Sendable {
     var handlers: [String: RPCHandler] = [:]
     var plainHandlers: [String: @Sendable () async -> RPCPlainResponse] = [:]
+    /// Unary calls running now (a shutdown waits for them, not for long-lived streams).
+    let unaryCalls = UnaryCallCounter()
 
     public init() {}
 
@@ -15,7 +18,10 @@ public struct RPCRouter: Sendable {
         _ method: RPCMethod<Request, Response>,
         _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
+        let calls = unaryCalls
         handlers[method.path] = .unary { bytes, codec, context, allocator in
+            calls.began()
+            defer { calls.ended() }
             let request = try codec.decode(Request.self, from: bytes)
             let response = try await handler(request, context)
             return try codec.encode(response, allocator: allocator)
@@ -97,4 +103,13 @@ public struct RPCPlainResponse: Sendable {
     public init(status: Int = 200, text: String) {
         self.init(status: status, body: Array(text.utf8))
     }
+}
+
+/// How many unary calls run now, shared by every copy of a router.
+final class UnaryCallCounter: Sendable {
+    private let running = Atomic<Int>(0)
+
+    func began() { running.add(1, ordering: .relaxed) }
+    func ended() { running.subtract(1, ordering: .relaxed) }
+    var count: Int { running.load(ordering: .relaxed) }
 }

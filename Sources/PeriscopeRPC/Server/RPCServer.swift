@@ -5,6 +5,8 @@ import PeriscopeHTTP2
 /// `application/grpc` and `application/json` alike.
 public final class RPCServer: Sendable {
     private let http2: HTTP2Server
+    private let unaryCalls: UnaryCallCounter
+    private let gracePeriod: TimeAmount
 
     public var localAddress: SocketAddress { http2.localAddress }
     public var statistics: HTTP2ServerStatistics { http2.statistics }
@@ -22,11 +24,24 @@ public final class RPCServer: Sendable {
                                                 group: group) { _ in
             RPCServerCall(router: router, limits: limits)
         }
-        return RPCServer(http2: http2)
+        return RPCServer(http2: http2, unaryCalls: router.unaryCalls, gracePeriod: configuration.gracefulShutdownTimeout)
     }
 
-    private init(http2: HTTP2Server) { self.http2 = http2 }
+    private init(http2: HTTP2Server, unaryCalls: UnaryCallCounter, gracePeriod: TimeAmount) {
+        self.http2 = http2
+        self.unaryCalls = unaryCalls
+        self.gracePeriod = gracePeriod
+    }
 
     /// GOAWAY to every client, in-flight calls finish (bounded by the graceful timeout), close.
-    public func shutdown() async { await http2.shutdown() }
+    /// With `closingStreamsAfterUnaryCalls`, connections close as soon as no unary call runs:
+    /// long-lived streams (peers' replication streams, which end only when their peer ends
+    /// them) are cut instead of holding the shutdown for the whole graceful timeout.
+    public func shutdown(closingStreamsAfterUnaryCalls: Bool = false) async {
+        guard closingStreamsAfterUnaryCalls else { return await http2.shutdown() }
+        http2.beginShutdown()
+        let deadline = NIODeadline.now() + gracePeriod
+        while unaryCalls.count > 0, NIODeadline.now() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        await http2.closeAll()
+    }
 }
