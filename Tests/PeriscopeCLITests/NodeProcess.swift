@@ -13,15 +13,16 @@ final class NodeProcess: @unchecked Sendable {
 
     /// Starts a node on `data` and waits until it prints where it listens.
     /// `launcher`: a command that runs the binary (`setpriv … --` to run it as another user).
+    /// `binary`: another copy of the executable (default: the build's).
     static func start(data: String, host: String = "127.0.0.1", port: Int = 0, extra: [String] = [],
-                      timeout: Duration = .seconds(30), launcher: [String] = []) async throws -> NodeProcess {
+                      timeout: Duration = .seconds(30), launcher: [String] = [], binary: String = CLITests.binary) async throws -> NodeProcess {
         let directory = (data as NSString).deletingLastPathComponent
         let stdoutPath = directory + "/node-\(UUID().uuidString.prefix(8)).out"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         let process = Process()
         let arguments = ["node", "start", "--data", data, "--host", host, "--port", "\(port)", "--log-level", "warning"] + extra
-        process.executableURL = URL(fileURLWithPath: launcher.first ?? CLITests.binary)
-        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [CLITests.binary] + arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary] + arguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath + ".err").creatingFile())
         try process.run()

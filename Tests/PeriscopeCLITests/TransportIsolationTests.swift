@@ -17,7 +17,11 @@ import Testing
         // As root, drop to `nobody` (uid 65534) for the node; otherwise this already is such a user.
         let launcher = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
         _ = chmod(directory, 0o777)
-        let node = try await NodeProcess.start(data: directory + "/data", launcher: launcher)
+        // A copy the unprivileged user can reach (the checkout may sit under a private home).
+        let binary = directory + "/periscope"
+        try FileManager.default.copyItem(atPath: CLITests.binary, toPath: binary)
+        _ = chmod(binary, 0o755)
+        let node = try await NodeProcess.start(data: directory + "/data", launcher: launcher, binary: binary)
         defer { node.killMinusNine() }
         let health = try await runTool("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "-H", "content-type: application/json", "-d", "{}",
                                                          "http://\(node.address)/grpc.health.v1.Health/Check"])
