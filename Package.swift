@@ -155,12 +155,15 @@ let package = Package(
             dependencies: ["PeriscopeQuery", "PeriscopeModel", "PeriscopeTestSupport"],
             exclude: ["Conformance/query_corpus.jsonl", "Conformance/fixtures.json"]
         ),
+        // The chaos harness's pure core: fault schedules, kernel rules, histories, checkers.
+        .target(name: "PeriscopeChaos", dependencies: ["PeriscopeRaft"], path: "chaos/Sources/PeriscopeChaos"),
         // Helpers the test targets share (external clients, seeded randomness); in no product.
         .target(
             name: "PeriscopeTestSupport",
             dependencies: ["PeriscopeHTTP2", "PeriscopeRaft", "PeriscopeModel", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2", "PeriscopeTestSupport"]),
+        .testTarget(name: "PeriscopeChaosTests", dependencies: ["PeriscopeChaos", "PeriscopeTestSupport"]),
         .testTarget(
             name: "PeriscopeRPCTests",
             dependencies: ["PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2", "PeriscopeTestSupport"]

@@ -1,0 +1,106 @@
+import Foundation
+@testable import PeriscopeChaos
+import PeriscopeTestSupport
+import Testing
+
+/// The harness's pure core: a seed fixes the schedule, partitions have the shapes they
+/// claim, the kernel rules they become are valid nftables, and the acknowledged-writes
+/// checker fails on a history that lost or invented a write.
+@Suite struct FaultScheduleTests {
+    static let options = FaultSchedule.Options(durationMs: 120_000, nodes: 5, kinds: NemesisKind.allCases)
+
+    @Test func aSeedFixesTheSchedule() {
+        #expect(FaultSchedule.make(seed: 7, Self.options) == FaultSchedule.make(seed: 7, Self.options))
+        #expect(FaultSchedule.make(seed: 7, Self.options) != FaultSchedule.make(seed: 8, Self.options))
+    }
+
+    @Test func faultsComeOneAtATimeWithinTheRunAndUseEveryKind() {
+        var kinds: Set<NemesisKind> = []
+        for seed in UInt64(1)...50 {
+            let events = FaultSchedule.make(seed: seed, Self.options).events
+            #expect(!events.isEmpty)
+            for (earlier, later) in zip(events, events.dropFirst()) {
+                #expect(earlier.endMs + Self.options.quietMs.lowerBound <= later.startMs, "seed \(seed): faults overlap")
+            }
+            #expect(events.allSatisfy { $0.startMs >= Self.options.quietMs.lowerBound && $0.endMs <= Self.options.durationMs })
+            kinds.formUnion(events.map(\.kind))
+        }
+        #expect(kinds == Set(NemesisKind.allCases))
+    }
+
+    @Test func partitionsHaveTheirShapes() {
+        for seed in UInt64(1)...40 {
+            for event in FaultSchedule.make(seed: seed, Self.options).events {
+                let cut = Set(event.blocked)
+                switch event.kind {
+                case .isolateOne:
+                    let target = event.target!
+                    #expect(cut == Set((0..<5).filter { $0 != target }.map { NodePair(target, $0) }))
+                case .split:
+                    // A minority of 2 and a majority of 3: 6 pairs cut, and the majority still talks.
+                    #expect(cut.count == 6)
+                case .bridge:
+                    // The middle node reaches everyone; the two halves (2 and 2) do not reach each other.
+                    let middle = event.target!
+                    #expect(cut.count == 4 && cut.allSatisfy { $0.a != middle && $0.b != middle })
+                case .lossy:
+                    #expect(cut.isEmpty && (10...40).contains(event.lossPercent!))
+                case .kill, .pause:
+                    #expect(cut.isEmpty && event.target != nil)
+                }
+            }
+        }
+    }
+
+    @Test func theRulesAreValidNftablesAndTouchOnlyTheirTable() async throws {
+        let rules = NftablesRules(table: "periscope_chaos_test")
+        let hosts = (2...6).map { "127.0.70.\($0)" }
+        let isolate = FaultEvent(kind: .isolateOne, startMs: 0, endMs: 1, target: 0, blocked: (1..<5).map { NodePair(0, $0) }, lossPercent: nil)
+        let lossy = FaultEvent(kind: .lossy, startMs: 0, endMs: 1, target: 2, blocked: [], lossPercent: 25)
+        let text = try #require(rules.ruleset(for: isolate, hosts: hosts))
+        #expect(text.contains("table inet periscope_chaos_test {"))
+        #expect(text.contains("ip saddr 127.0.70.2 ip daddr 127.0.70.3 drop") && text.contains("ip saddr 127.0.70.3 ip daddr 127.0.70.2 drop"))
+        #expect(!text.contains("127.0.70.3 ip daddr 127.0.70.4"), "only the isolated node's links are cut")
+        let lossText = try #require(rules.ruleset(for: lossy, hosts: hosts))
+        #expect(lossText.contains("ip saddr 127.0.70.4 ip daddr 127.0.70.2 numgen random mod 100 < 25 drop"))
+        #expect(rules.ruleset(for: FaultEvent(kind: .kill, startMs: 0, endMs: 1, target: 1, blocked: [], lossPercent: nil), hosts: hosts) == nil)
+        // nft's check mode parses the rules against the kernel without applying them (root only, as the harness).
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") else {
+            Issue.record("nft -c needs root and nftables (scripts/setup.sh installs it)")
+            return
+        }
+        for ruleset in [text, lossText] {
+            let checked = try await runTool("/usr/sbin/nft", ["-c", "-f", "-"], stdin: ruleset)
+            #expect(checked.status == 0, "nft -c refused:\n\(ruleset)\n\(checked.stderr)")
+        }
+    }
+}
+
+@Suite struct AcknowledgedWritesCheckerTests {
+    static func write(_ key: String, _ version: Int64, _ outcome: HistoryOperation.Outcome) -> HistoryOperation {
+        HistoryOperation(client: 0, kind: .write, key: key, version: version, invokedNanoseconds: 0, completedNanoseconds: 1, outcome: outcome)
+    }
+
+    @Test func aCompleteHistoryPasses() {
+        let history = [Self.write("a", 1, .ok), Self.write("a", 2, .unknown), Self.write("b", 5, .ok), Self.write("c", 1, .failed)]
+        // a at 2 (the unknown write landed) or 1; b at 5; c absent (its only write failed).
+        #expect(AcknowledgedWritesChecker.check(history, final: ["a": 2, "b": 5, "c": nil]).passed)
+        #expect(AcknowledgedWritesChecker.check(history, final: ["a": 1, "b": 5]).passed)
+    }
+
+    @Test func aLostOrOlderWriteFails() {
+        let history = [Self.write("a", 1, .ok), Self.write("a", 3, .ok), Self.write("b", 5, .ok)]
+        let result = AcknowledgedWritesChecker.check(history, final: ["a": 1, "b": nil])
+        #expect(!result.passed)
+        #expect(result.evidence.contains("lost: a acknowledged at version 3, found version 1"))
+        #expect(result.evidence.contains("lost: b acknowledged at version 5, found absent"))
+    }
+
+    @Test func aWriteThatFailedDefinitelyMustNotAppear() {
+        let history = [Self.write("a", 1, .ok), Self.write("a", 2, .failed)]
+        let result = AcknowledgedWritesChecker.check(history, final: ["a": 2])
+        #expect(!result.passed)
+        #expect(result.evidence == ["phantom: a found at version 2, written only by a write that failed definitely"])
+        #expect(!AcknowledgedWritesChecker.check([], final: ["x": 9]).passed, "a key no write produced")
+    }
+}

@@ -1,0 +1,115 @@
+import PeriscopeRaft
+
+/// The faults a run can inject.
+public enum NemesisKind: String, CaseIterable, Codable, Sendable {
+    /// One node cut off from every other, both directions.
+    case isolateOne = "isolate-one"
+    /// A minority (⌊n/2⌋ nodes) cut off from the majority.
+    case split
+    /// Two halves that cannot reach each other but each reach one middle node.
+    case bridge
+    /// Random loss on the links of one node (`numgen random`), both directions.
+    case lossy
+    /// kill -9 of one node, restarted when the fault ends.
+    case kill
+    /// SIGSTOP of one node for longer than an election timeout, then SIGCONT.
+    case pause
+
+    /// Partitions and loss are kernel rules between node addresses; the others act on processes.
+    public var isNetwork: Bool { self == .isolateOne || self == .split || self == .bridge || self == .lossy }
+}
+
+/// One fault in a run: what, when (milliseconds from the run's start), and on which nodes
+/// (indexes into the topology's nodes).
+public struct FaultEvent: Codable, Equatable, Sendable {
+    public var kind: NemesisKind
+    public var startMs: Int
+    public var endMs: Int
+    /// The node a process fault or a loss acts on, or the node isolated.
+    public var target: Int?
+    /// Pairs of nodes whose traffic is dropped both ways (partitions).
+    public var blocked: [NodePair]
+    /// Percent of packets dropped on the target's links (`lossy`).
+    public var lossPercent: Int?
+}
+
+/// Two nodes, the smaller index first.
+public struct NodePair: Codable, Hashable, Sendable {
+    public let a: Int
+    public let b: Int
+
+    public init(_ x: Int, _ y: Int) {
+        precondition(x != y, "a pair of one node \(x)")
+        (a, b) = x < y ? (x, y) : (y, x)
+    }
+}
+
+/// A seed's faults for a run: one at a time, each followed by a quiet time in which the
+/// cluster may recover, all over before the run's last quiet stretch. Pure: the same seed
+/// and options give the same schedule.
+public struct FaultSchedule: Equatable, Sendable {
+    public var events: [FaultEvent]
+
+    public struct Options: Sendable {
+        public var durationMs: Int
+        public var nodes: Int
+        public var kinds: [NemesisKind]
+        /// How long each fault lasts, at least and at most.
+        public var faultMs: ClosedRange<Int> = 3_000...8_000
+        /// Quiet time between faults, and at the start and the end of the run.
+        public var quietMs: ClosedRange<Int> = 2_000...4_000
+        public var lossPercent: ClosedRange<Int> = 10...40
+
+        public init(durationMs: Int, nodes: Int, kinds: [NemesisKind]) {
+            self.durationMs = durationMs
+            self.nodes = nodes
+            self.kinds = kinds
+        }
+    }
+
+    public static func make(seed: UInt64, _ options: Options) -> FaultSchedule {
+        precondition(options.nodes >= 2, "a fault schedule needs at least 2 nodes; got \(options.nodes)")
+        var random = SeededRandom(seed: seed)
+        var events: [FaultEvent] = []
+        let kinds = options.kinds.filter { $0 != .bridge || options.nodes >= 3 }
+        var now = Int.random(in: options.quietMs, using: &random)
+        while !kinds.isEmpty {
+            let length = Int.random(in: options.faultMs, using: &random)
+            guard now + length + options.quietMs.lowerBound <= options.durationMs else { break }
+            let kind = kinds[Int.random(in: 0..<kinds.count, using: &random)]
+            events.append(event(kind, from: now, to: now + length, nodes: options.nodes, options: options, random: &random))
+            now += length + Int.random(in: options.quietMs, using: &random)
+        }
+        return FaultSchedule(events: events)
+    }
+
+    private static func event(_ kind: NemesisKind, from start: Int, to end: Int, nodes: Int, options: Options,
+                              random: inout SeededRandom) -> FaultEvent {
+        var event = FaultEvent(kind: kind, startMs: start, endMs: end, target: nil, blocked: [], lossPercent: nil)
+        let all = Array(0..<nodes)
+        switch kind {
+        case .isolateOne:
+            let target = Int.random(in: 0..<nodes, using: &random)
+            event.target = target
+            event.blocked = all.filter { $0 != target }.map { NodePair(target, $0) }
+        case .split:
+            let minority = Set(all.shuffled(using: &random).prefix(nodes / 2))
+            event.blocked = pairs(across: minority, all.filter { !minority.contains($0) })
+        case .bridge:
+            var others = all.shuffled(using: &random)
+            event.target = others.removeFirst()  // the middle node both halves reach
+            let half = Set(others.prefix(others.count / 2))
+            event.blocked = pairs(across: half, others.filter { !half.contains($0) })
+        case .lossy:
+            event.target = Int.random(in: 0..<nodes, using: &random)
+            event.lossPercent = Int.random(in: options.lossPercent, using: &random)
+        case .kill, .pause:
+            event.target = Int.random(in: 0..<nodes, using: &random)
+        }
+        return event
+    }
+
+    static func pairs(across left: Set<Int>, _ right: [Int]) -> [NodePair] {
+        left.sorted().flatMap { a in right.map { NodePair(a, $0) } }.sorted { ($0.a, $0.b) < ($1.a, $1.b) }
+    }
+}
