@@ -47,10 +47,10 @@ public struct VisibilityService: Sendable {
             // Compiled for counting when it groups, for listing otherwise: both plans are shown the same way.
             let text = request.query
             let plan: QueryPlan
-            if let listed = try? self.plan(text, namespace: namespace, context: .list) {
+            if let listed = try? namespace.plan(text, context: .list) {
                 plan = listed
             } else {
-                plan = try self.plan(text, namespace: namespace, context: .count)
+                plan = try namespace.plan(text, context: .count)
             }
             let plans = try await self.node.explain(namespace: namespace, plan: plan)
             return .with { $0.shardPlans = plans }
@@ -229,10 +229,6 @@ public struct VisibilityService: Sendable {
         }
     }
 
-    func plan(_ text: String, namespace: NamespaceEntry, context: QueryContext) throws -> QueryPlan {
-        try Query.compile(text, schema: namespace.schema, context: context).plan
-    }
-
     /// Whether a query reads every region holding its namespace; refuses what is not a scope.
     static func isFederated(_ scope: Periscope_V1_QueryScope, allowPartial: Bool) throws -> Bool {
         switch scope {
@@ -251,7 +247,7 @@ public struct VisibilityService: Sendable {
         let pageSize = request.pageSize == 0 ? configuration.pageSizeDefault : min(Int(request.pageSize), configuration.pageSizeMax)
         if try Self.isFederated(request.scope, allowPartial: request.allowPartialResults) {
             let page = try await node.federatedList(namespace: namespace, query: request.query,
-                                                    plan: try plan(request.query, namespace: namespace, context: .list), pageSize: pageSize,
+                                                    plan: try namespace.plan(request.query, context: .list), pageSize: pageSize,
                                                     pageToken: request.nextPageToken.isEmpty ? nil : Array(request.nextPageToken),
                                                     consistency: request.consistency, allowPartial: request.allowPartialResults)
             return .with {
@@ -261,7 +257,7 @@ public struct VisibilityService: Sendable {
                 $0.missingRegions = page.missingRegions
             }
         }
-        let page = try await node.list(namespace: namespace, plan: try plan(request.query, namespace: namespace, context: .list),
+        let page = try await node.list(namespace: namespace, plan: try namespace.plan(request.query, context: .list),
                                        pageSize: pageSize, pageToken: request.nextPageToken.isEmpty ? nil : Array(request.nextPageToken),
                                        consistency: try consistency(request.consistency))
         return .with {
@@ -273,7 +269,7 @@ public struct VisibilityService: Sendable {
 
     private func count(_ request: Periscope_V1_CountExecutionsRequest) async throws -> Periscope_V1_CountExecutionsResponse {
         let namespace = try await node.namespace(named: request.namespace)
-        let plan = try plan(request.query, namespace: namespace, context: .count)
+        let plan = try namespace.plan(request.query, context: .count)
         if try Self.isFederated(request.scope, allowPartial: request.allowPartialResults) {
             let result = try await node.federatedCount(namespace: namespace, query: request.query, plan: plan,
                                                        consistency: request.consistency, allowPartial: request.allowPartialResults)

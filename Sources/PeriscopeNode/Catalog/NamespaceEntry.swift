@@ -1,4 +1,5 @@
 import PeriscopeModel
+import PeriscopeQuery
 
 /// A namespace as the catalog stores it: its name and id (records are keyed by the id, as
 /// Temporal writes them), retention, custom search attributes, and where it lives in the
@@ -69,6 +70,11 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
 
     /// Whether `region` receives the namespace's writes.
     public func isHeld(by region: String) -> Bool { regions.contains(region) }
+
+    /// `text` compiled against the namespace's schema, for listing or counting.
+    public func plan(_ text: String, context: QueryContext) throws -> QueryPlan {
+        try Query.compile(text, schema: schema, context: context).plan
+    }
 
     /// The schema records and queries of this namespace are checked against.
     public var schema: NamespaceSchema {

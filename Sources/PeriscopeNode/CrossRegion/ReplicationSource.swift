@@ -52,14 +52,12 @@ struct ReplicationSource {
         let shard = try checkCaller(deployment: subscription.deploymentID, region: subscription.targetRegion, shard: subscription.shardID)!
         let target = subscription.targetRegion
         let stream = SubscriptionStream(after: subscription.after)
-        node.replication.served(target, shard: shard, durableCursor: subscription.after)
         let acknowledgements = HandedOver(incoming)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 // Acknowledgements, one per batch in order: each frees a place in the window.
                 while let ack = try await acknowledgements.value.next() {
                     try stream.acknowledge(ack)
-                    node.replication.served(target, shard: shard, durableCursor: ack.durableCursor)
                     node.applied[shard].ring()
                 }
                 throw RPCStatus(.cancelled, "the subscriber ended its stream")

@@ -2,9 +2,10 @@ import Foundation
 import PeriscopeModel
 import Synchronization
 
-/// What this node knows of replication between regions, for status, metrics and the drain
-/// of a planned failover: each stream into a shard it leads (as its subscriber sees it),
-/// and each stream it serves (the subscribers' durable cursors, which bound outbox trims).
+/// What this node knows of replication between regions, for status, metrics and a forced
+/// failover's estimate of what is missing: each stream into a shard it leads, as its
+/// subscriber sees it. (Outbox trims and a planned failover's drain ask the other regions
+/// for their durable cursors instead: those are replicated state there.)
 final class ReplicationState: Sendable {
     /// One stream into one of this node's shards from another region.
     struct Inbound: Sendable, Equatable {
@@ -34,8 +35,6 @@ final class ReplicationState: Sendable {
     private struct State {
         /// (source region, shard) → the stream's state, on the node leading the shard.
         var inbound: [Key: Inbound] = [:]
-        /// (target region, shard) → the subscriber's durable cursor, as this node served it.
-        var served: [Key: UInt64] = [:]
     }
 
     struct Key: Hashable, Sendable {
@@ -44,9 +43,6 @@ final class ReplicationState: Sendable {
     }
 
     private let state = Mutex(State())
-    let shardCount: Int
-
-    init(shardCount: Int) { self.shardCount = shardCount }
 
     func inbound(from region: String, shard: Int) -> Inbound? { state.withLock { $0.inbound[Key(region: region, shard: shard)] } }
 
@@ -65,15 +61,6 @@ final class ReplicationState: Sendable {
     }
 
     var allInbound: [Key: Inbound] { state.withLock { $0.inbound } }
-
-    func served(_ target: String, shard: Int, durableCursor: UInt64) {
-        state.withLock { state in
-            let key = Key(region: target, shard: shard)
-            state.served[key] = max(state.served[key] ?? 0, durableCursor)
-        }
-    }
-
-    func servedCursor(_ target: String, shard: Int) -> UInt64? { state.withLock { $0.served[Key(region: target, shard: shard)] } }
 }
 
 extension ReplicationState.Inbound {

@@ -172,7 +172,7 @@ public final class VisibilityNode: Sendable {
         links = RegionLinks(directory: identity.directory, logger: configuration.logger, localHost: configuration.peerSourceHost)
         self.applied = applied
         self.catalogChanged = catalogChanged
-        replication = ReplicationState(shardCount: shards.count)
+        replication = ReplicationState()
         self.metrics = metrics
         executor = StorageExecutor(threadCount: max(1, configuration.queryThreads))
     }

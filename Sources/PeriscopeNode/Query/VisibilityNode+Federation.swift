@@ -64,7 +64,7 @@ extension VisibilityNode {
     /// in time are kept: the coordinator may continue any shard inside its page.
     func regionShardPages(_ request: Periscope_V1_ShardPagesRequest) async throws -> Periscope_V1_ShardPagesResponse {
         let namespace = try await self.namespace(named: request.namespace)
-        let plan = try Query.compile(request.query, schema: namespace.schema, context: .list).plan
+        let plan = try namespace.plan(request.query, context: .list)
         let pageSize = Int(request.pageSize)
         guard (1...configuration.pageSizeMax).contains(pageSize) else {
             throw ShardQueryError(.invalidArgument, "page_size \(pageSize) is outside 1 ... \(configuration.pageSizeMax)")
@@ -107,7 +107,7 @@ extension VisibilityNode {
     /// This region's count of the executions `request.ownership` gives it.
     func regionCount(_ request: Periscope_V1_CountShardsRequest) async throws -> Periscope_V1_CountShardsResponse {
         let namespace = try await self.namespace(named: request.namespace)
-        let plan = try Query.compile(request.query, schema: namespace.schema, context: .count).plan
+        let plan = try namespace.plan(request.query, context: .count)
         let result = try await count(namespace: namespace, plan: plan, consistency: try VisibilityService.queryConsistency(request.consistency),
                                      ownership: request.hasOwnership ? Self.recordOwnership(request.ownership) : nil)
         return .with {
@@ -120,7 +120,7 @@ extension VisibilityNode {
     /// each read as this region's listing of the query sees it (its shard's point in time).
     func regionFindNewer(_ request: Periscope_V1_FindNewerRequest) async throws -> Periscope_V1_FindNewerResponse {
         let namespace = try await self.namespace(named: request.namespace)
-        let plan = try Query.compile(request.query, schema: namespace.schema, context: .list).plan
+        let plan = try namespace.plan(request.query, context: .list)
         guard request.executions.count <= configuration.pageSizeMax * Self.findNewerPagesMax else {
             throw ShardQueryError(.invalidArgument, "at most \(configuration.pageSizeMax * Self.findNewerPagesMax) executions per call; "
                 + "got \(request.executions.count)")
