@@ -13,13 +13,17 @@ run: setup
 
 # The socket tests measure deadlines, keepalives and shutdowns in seconds; on two cores the
 # CPU-bound suites (simulator, differential queries, crash loaders) would starve them, so they
-# run first on their own, then everything else. Together the two runs cover every test.
+# run first on their own. The suites that run whole regions of node processes (3 to 9 nodes
+# each) run next, one test at a time: side by side with each other and the CPU-bound suites,
+# nodes took over 30 s to start. Then everything else. Together the three runs cover every test.
 SOCKET_TESTS = ^(PeriscopeHTTP2Tests|PeriscopeRPCTests)\.
+REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests)
 
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(SOCKET_TESTS)'
-	$(SWIFT) test --skip-build --skip '$(SOCKET_TESTS)'
+	$(SWIFT) test --skip-build --no-parallel --filter '$(REGION_TESTS)'
+	$(SWIFT) test --skip-build --skip '$(SOCKET_TESTS)' --skip '$(REGION_TESTS)'
 
 # A local region of 3 nodes on 127.0.0.2-4 (TOPOLOGY=cluster/region5.json: 5 nodes on .2-.6),
 # data and logs under cluster/run/; `make cluster-stop` stops it (WIPE=1 deletes the data).
