@@ -5,7 +5,7 @@ SWIFT ?= swift
 # `make run` starts the embedded single node; `make run ARGS="query check '...'"` runs another command.
 ARGS ?= node start
 
-.PHONY: run test build setup clean proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node bench-region bench-regions cluster cluster-stop
+.PHONY: run test build setup clean chaos proto bench-http2 fuzz-query sim bench-raft bench-shard bench-node bench-region bench-regions cluster cluster-stop
 
 run: setup
 	$(SWIFT) build --product periscope
@@ -15,7 +15,8 @@ run: setup
 # CPU-bound suites (simulator, differential queries, crash loaders) would starve them, so they
 # run first on their own. The suites that run whole regions of node processes (3 to 9 nodes
 # each) run next, one test at a time: side by side with each other and the CPU-bound suites,
-# nodes took over 30 s to start. Then everything else. Together the three runs cover every test.
+# nodes took over 30 s to start. Then one short seeded chaos run (a 3-node region under faults,
+# every checker; under 2 minutes), then everything else. Together the runs cover every test.
 SOCKET_TESTS = ^(PeriscopeHTTP2Tests|PeriscopeRPCTests)\.
 REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests)
 
@@ -23,7 +24,19 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter '$(SOCKET_TESTS)'
 	$(SWIFT) test --skip-build --no-parallel --filter '$(REGION_TESTS)'
+	"$$($(SWIFT) build --show-bin-path)/periscope-chaos" --seeds 1 --duration 45 --output .build/chaos-smoke
 	$(SWIFT) test --skip-build --skip '$(SOCKET_TESTS)' --skip '$(REGION_TESTS)'
+
+# The chaos harness (docs/reliability.md): a 3-node region on 127.0.90.1-3 under a seeded
+# workload and fault schedule, then the checkers; reports under chaos/runs/. As root for the
+# kernel faults. make chaos SEEDS=1-20 DURATION=180 NEMESES=split,kill CHAOS_TOPOLOGY=chaos/topologies/region5.json
+SEEDS ?= 1
+DURATION ?= 120
+NEMESES ?= all
+CHAOS_TOPOLOGY ?= chaos/topologies/region3.json
+chaos: setup
+	$(SWIFT) build
+	"$$($(SWIFT) build --show-bin-path)/periscope-chaos" --topology $(CHAOS_TOPOLOGY) --seeds $(SEEDS) --duration $(DURATION) --nemesis $(NEMESES)
 
 # A local region of 3 nodes on 127.0.0.2-4 (TOPOLOGY=cluster/region5.json: 5 nodes on .2-.6),
 # data and logs under cluster/run/; `make cluster-stop` stops it (WIPE=1 deletes the data).

@@ -8,6 +8,7 @@ let package = Package(
     name: "Periscope",
     products: [
         .executable(name: "periscope", targets: ["PeriscopeCLI"]),
+        .executable(name: "periscope-chaos", targets: ["PeriscopeChaosHarness"]),
         .library(name: "PeriscopeStorage", targets: ["PeriscopeStorage"]),
         .library(name: "PeriscopeModel", targets: ["PeriscopeModel"]),
         .library(name: "PeriscopeQuery", targets: ["PeriscopeQuery"]),
@@ -157,6 +158,18 @@ let package = Package(
         ),
         // The chaos harness's pure core: fault schedules, kernel rules, histories, checkers.
         .target(name: "PeriscopeChaos", dependencies: ["PeriscopeRaft"], path: "chaos/Sources/PeriscopeChaos"),
+        // `periscope-chaos`, the harness's shell: launches a region of node processes, applies
+        // the schedule (nftables, tc, signals), drives the workload through PeriscopeClient,
+        // runs the checkers and writes the report.
+        .executableTarget(
+            name: "PeriscopeChaosHarness",
+            dependencies: [
+                "PeriscopeChaos", "PeriscopeClient", "PeriscopeAPI", "PeriscopeRaft",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "chaos/Sources/PeriscopeChaosHarness"
+        ),
         // Helpers the test targets share (external clients, seeded randomness); in no product.
         .target(
             name: "PeriscopeTestSupport",

@@ -105,6 +105,11 @@ extension PeriscopeClient {
         try await call(AdminMethods.transferLeadership, .with { $0.shardID = shard; $0.targetNodeID = nodeID }, idempotent: false)
     }
 
+    /// The answering node's index verification of each of its shard replicas.
+    public func verifyIndexes(differencesMax: Int = 20) async throws(PeriscopeError) -> Periscope_V1_IndexVerification {
+        try await call(AdminMethods.verifyIndexes, .with { $0.differencesMax = UInt32(clamping: differencesMax) })
+    }
+
     /// Every shard's digest on the node asked; with `namespace`, of that namespace's
     /// executions only, comparable across regions.
     public func replicaDigests(namespace: String = "") async throws(PeriscopeError) -> Periscope_V1_ReplicaDigests {

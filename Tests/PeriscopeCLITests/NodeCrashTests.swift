@@ -107,6 +107,29 @@ import Testing
         try await Self.expectAllPresent(ids, at: restarted.address)
         #expect(try await restarted.terminate() == 0)
     }
+
+    /// A node waiting for `cluster init` stops on SIGTERM, exit 0, having created no region
+    /// (it ignored SIGTERM until an init came, found while building the chaos harness).
+    @Test func sigtermWhileWaitingForInitExitsZero() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let host = "127.0.59.2"
+        let port = try RegionProcesses.freePort(host: host)
+        let (process, output) = try CLITests.startLogging(["node", "start", "--wait-for-init", "--node-id", "1", "--host", host,
+                                                           "--port", "\(port)", "--data", directory + "/data"], to: directory + "/out")
+        defer { try? output.close() }
+        // Listening for the init: a health check answers.
+        #expect(await waitUntil(timeout: .seconds(60)) {
+            (try? CLITests.runProgram("/usr/bin/curl", ["-s", "--http2-prior-knowledge", "http://\(host):\(port)/healthz"]).stdout) == "ok\n"
+        })
+        kill(process.processIdentifier, SIGTERM)
+        let stopped = await waitUntil(timeout: .seconds(10)) { !process.isRunning }
+        if !stopped { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(stopped, "SIGTERM while waiting for init was ignored")
+        #expect(process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/data/cluster.json"))
+    }
 }
 
 /// Shared between the writers and the test: acknowledgements so far, and the stop flag.

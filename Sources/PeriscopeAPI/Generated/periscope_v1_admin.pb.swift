@@ -107,6 +107,61 @@ public nonisolated enum Periscope_V1_ReplicaRole: SwiftProtobuf.Enum, Swift.Case
 
 }
 
+public nonisolated struct Periscope_V1_VerifyIndexesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The differences named per shard, at most (default 20).
+  public var differencesMax: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_ShardIndexVerification: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var shardID: UInt32 = 0
+
+  public var consistent: Bool = false
+
+  /// The index watermark (applied index) the indexes were compared at.
+  public var watermark: UInt64 = 0
+
+  public var executionsChecked: UInt64 = 0
+
+  /// Per index: "name found/expected".
+  public var entryCounts: [String] = []
+
+  /// The first differences: "index: missing|unexpected key".
+  public var differences: [String] = []
+
+  /// The shard could not be verified (e.g. its index watermarks differ mid-write): why.
+  public var error: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Periscope_V1_IndexVerification: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodeID: String = String()
+
+  public var shards: [Periscope_V1_ShardIndexVerification] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Periscope_V1_GetReplicaDigestsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -517,6 +572,131 @@ nonisolated extension Periscope_V1_NodeState: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Periscope_V1_ReplicaRole: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLICA_ROLE_UNSPECIFIED\0\u{1}REPLICA_ROLE_VOTER\0\u{1}REPLICA_ROLE_LEARNER\0")
+}
+
+nonisolated extension Periscope_V1_VerifyIndexesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VerifyIndexesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}differences_max\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.differencesMax) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.differencesMax != 0 {
+      try visitor.visitSingularUInt32Field(value: self.differencesMax, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_VerifyIndexesRequest, rhs: Periscope_V1_VerifyIndexesRequest) -> Bool {
+    if lhs.differencesMax != rhs.differencesMax {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ShardIndexVerification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ShardIndexVerification"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shard_id\0\u{1}consistent\0\u{1}watermark\0\u{3}executions_checked\0\u{3}entry_counts\0\u{1}differences\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.shardID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.consistent) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.watermark) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.executionsChecked) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.entryCounts) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.differences) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.shardID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.shardID, fieldNumber: 1)
+    }
+    if self.consistent != false {
+      try visitor.visitSingularBoolField(value: self.consistent, fieldNumber: 2)
+    }
+    if self.watermark != 0 {
+      try visitor.visitSingularUInt64Field(value: self.watermark, fieldNumber: 3)
+    }
+    if self.executionsChecked != 0 {
+      try visitor.visitSingularUInt64Field(value: self.executionsChecked, fieldNumber: 4)
+    }
+    if !self.entryCounts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.entryCounts, fieldNumber: 5)
+    }
+    if !self.differences.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.differences, fieldNumber: 6)
+    }
+    if !self.error.isEmpty {
+      try visitor.visitSingularStringField(value: self.error, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ShardIndexVerification, rhs: Periscope_V1_ShardIndexVerification) -> Bool {
+    if lhs.shardID != rhs.shardID {return false}
+    if lhs.consistent != rhs.consistent {return false}
+    if lhs.watermark != rhs.watermark {return false}
+    if lhs.executionsChecked != rhs.executionsChecked {return false}
+    if lhs.entryCounts != rhs.entryCounts {return false}
+    if lhs.differences != rhs.differences {return false}
+    if lhs.error != rhs.error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_IndexVerification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IndexVerification"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{1}shards\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shards) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
+    }
+    if !self.shards.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shards, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_IndexVerification, rhs: Periscope_V1_IndexVerification) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.shards != rhs.shards {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Periscope_V1_GetReplicaDigestsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -46,6 +46,7 @@ public enum AdminMethods {
     public static let getNamespacePlacement = RPCMethod<Periscope_V1_GetNamespacePlacementRequest, Periscope_V1_NamespacePlacement>(service: service, name: "GetNamespacePlacement")
     public static let failoverNamespace = RPCMethod<Periscope_V1_FailoverNamespaceRequest, Periscope_V1_FailoverNamespaceResponse>(service: service, name: "FailoverNamespace")
     public static let getReplicaDigests = RPCMethod<Periscope_V1_GetReplicaDigestsRequest, Periscope_V1_ReplicaDigests>(service: service, name: "GetReplicaDigests")
+    public static let verifyIndexes = RPCMethod<Periscope_V1_VerifyIndexesRequest, Periscope_V1_IndexVerification>(service: service, name: "VerifyIndexes")
 }
 
 /// `periscope.v1.RaftTransport`.

@@ -50,6 +50,9 @@ struct NodeStartCommand: AsyncParsableCommand {
     @Option(help: "In a deployment of regions: seconds a federated query waits for another region.")
     var federationTimeout: Double?
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
+    @Option(help: ArgumentHelp("A deliberate bug: acknowledge this percentage of single writes without storing them (only to show "
+        + "that the chaos harness's checkers catch a loss).", visibility: .hidden))
+    var unsafeLoseAcknowledgedWrites = 0
 
     struct FileConfig: Decodable {
         var data: String?
@@ -93,6 +96,13 @@ struct NodeStartCommand: AsyncParsableCommand {
         configuration.queryThreads = queryThreads ?? file.queryThreads ?? configuration.queryThreads
         configuration.waitsForInit = waitForInit || (file.waitForInit ?? false)
         configuration.allowsFaultInjection = allowFaultInjection
+        guard (0...100).contains(unsafeLoseAcknowledgedWrites) else {
+            throw ValidationError("--unsafe-lose-acknowledged-writes is a percentage (0-100); got \(unsafeLoseAcknowledgedWrites)")
+        }
+        configuration.unsafeLostWritesPercent = unsafeLoseAcknowledgedWrites
+        if unsafeLoseAcknowledgedWrites > 0 {
+            Logger(label: "periscope.node").critical("UNSAFE: acknowledging \(unsafeLoseAcknowledgedWrites)% of single writes without storing them (--unsafe-lose-acknowledged-writes)")
+        }
         if !balanceLeaders { configuration.leaderBalanceInterval = nil }
         if let entries = compactLogAfter {
             guard entries >= 10 else { throw ValidationError("--compact-log-after must be at least 10 entries; got \(entries)") }

@@ -1,6 +1,7 @@
 import PeriscopeAPI
 import PeriscopeRaft
 import PeriscopeRPC
+import PeriscopeShard
 
 /// `periscope.v1.AdminService` on a node: the region's members and shards as this node sees
 /// them (every node holds a replica of every group, so each can answer for all), adding and
@@ -53,6 +54,32 @@ public struct AdminService: Sendable {
                         $0.appliedIndex = digest.appliedIndex
                         $0.entries = UInt64(digest.entries)
                         $0.sha256 = digest.sha256
+                    }
+                }
+            }
+        }
+        VisibilityService.route(AdminMethods.verifyIndexes, &router, metrics: node.metrics, kind: "admin") { request in
+            let differencesMax = request.differencesMax == 0 ? 20 : Int(min(request.differencesMax, 1_000))
+            let reports = await node.onShardsSettled(Array(0..<node.shardCount)) { shard in
+                try node.shards[shard].verify(differencesMax: differencesMax)
+            }
+            return .with {
+                $0.nodeID = String(node.nodeID)
+                $0.shards = reports.sorted { $0.key < $1.key }.map { shard, outcome in
+                    .with {
+                        $0.shardID = UInt32(shard)
+                        switch outcome {
+                        case .success(let report):
+                            $0.consistent = report.isConsistent
+                            $0.watermark = report.watermark
+                            $0.executionsChecked = UInt64(report.executionsChecked)
+                            $0.entryCounts = ShardIndex.allCases.map {
+                                "\($0.rawValue) \(report.entriesFound[$0] ?? 0)/\(report.entriesExpected[$0] ?? 0)"
+                            }
+                            $0.differences = report.differences.map(\.description)
+                        case .failure(let error):
+                            $0.error = "\(error)"
+                        }
                     }
                 }
             }

@@ -138,6 +138,10 @@ public struct VisibilityService: Sendable {
 
     private func writeOne(_ command: ShardCommand, key: ExecutionKey) async throws -> Periscope_V1_WriteResponse {
         let shard = node.shard(of: key)
+        if node.configuration.unsafeLostWritesPercent > 0, Int.random(in: 0..<100) < node.configuration.unsafeLostWritesPercent {
+            // The deliberate bug (see `NodeConfiguration.unsafeLostWritesPercent`).
+            return .with { $0.applied = true }
+        }
         let applied = try await node.proposeWrites([command], toShard: shard)
         if let refusal = Self.refusal(applied.outcomes.first) { throw refusal }
         return .with {

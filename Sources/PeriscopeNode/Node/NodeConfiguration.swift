@@ -45,6 +45,10 @@ public struct NodeConfiguration: Sendable {
     public var membershipStepInterval: Duration = .milliseconds(500)
     /// Serve `ClusterPeer.InjectPartition` (tests and chaos runs only).
     public var allowsFaultInjection = false
+    /// A deliberate bug, for showing that the chaos harness's checkers catch a real loss:
+    /// this percentage of single writes is acknowledged without being proposed. Never set
+    /// outside that demonstration (`--unsafe-lose-acknowledged-writes`, hidden).
+    public var unsafeLostWritesPercent = 0
     public var pageSizeDefault = 100
     public var pageSizeMax = 1_000
     /// Index keys and records one shard may read for one page.

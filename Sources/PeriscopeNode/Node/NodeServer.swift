@@ -156,7 +156,17 @@ public struct NodeService: Service {
     }
 
     public func run() async throws {
-        let server = try await NodeServer.start(configuration, eventLoopThreads: eventLoopThreads)
+        // SIGTERM while starting (above all while waiting, perhaps for ever, for
+        // `cluster init`) stops the start instead of being ignored until it ends.
+        let server: NodeServer
+        do {
+            server = try await cancelWhenGracefulShutdown { [configuration, eventLoopThreads] in
+                try await NodeServer.start(configuration, eventLoopThreads: eventLoopThreads)
+            }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            configuration.logger.notice("stopped while starting (SIGTERM or SIGINT)")
+            return
+        }
         onListening(server)
         // Returns on graceful shutdown; throws CancellationError if the group is cancelled.
         // Either way the node drains and closes: nothing is left open.

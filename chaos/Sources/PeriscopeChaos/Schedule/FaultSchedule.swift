@@ -14,6 +14,15 @@ public enum NemesisKind: String, CaseIterable, Codable, Sendable {
     case kill
     /// SIGSTOP of one node for longer than an election timeout, then SIGCONT.
     case pause
+    /// kill -9 of the node leading the most shards (asked of the admin API when the fault
+    /// starts), restarted when the fault ends.
+    case killLeader = "kill-leader"
+    /// A bandwidth limit (`tc` htb on the loopback device) on everything one node sends
+    /// and receives.
+    case bandwidth
+
+    /// Partitions and loss are nftables rules; bandwidth is a `tc` class.
+    public var needsRoot: Bool { isNetwork || self == .bandwidth }
 
     /// Partitions and loss are kernel rules between node addresses; the others act on processes.
     public var isNetwork: Bool { self == .isolateOne || self == .split || self == .bridge || self == .lossy }
@@ -31,6 +40,18 @@ public struct FaultEvent: Codable, Equatable, Sendable {
     public var blocked: [NodePair]
     /// Percent of packets dropped on the target's links (`lossy`).
     public var lossPercent: Int?
+    /// The bandwidth of everything to and from the target, in kbit/s (`bandwidth`).
+    public var rateKbit: Int? = nil
+
+    /// "kill n2", "lossy n3 25%": nodes numbered from 1 in the topology's order.
+    public var label: String {
+        var text = kind.rawValue
+        if let target { text += " n\(target + 1)" }
+        if kind == .split || kind == .bridge { text += " (\(blocked.count) links cut)" }
+        if let lossPercent { text += " \(lossPercent)%" }
+        if let rateKbit { text += " \(rateKbit) kbit/s" }
+        return text
+    }
 }
 
 /// Two nodes, the smaller index first.
@@ -59,6 +80,7 @@ public struct FaultSchedule: Equatable, Sendable {
         /// Quiet time between faults, and at the start and the end of the run.
         public var quietMs: ClosedRange<Int> = 2_000...4_000
         public var lossPercent: ClosedRange<Int> = 10...40
+        public var rateKbit: ClosedRange<Int> = 128...1_024
 
         public init(durationMs: Int, nodes: Int, kinds: [NemesisKind]) {
             self.durationMs = durationMs
@@ -85,7 +107,7 @@ public struct FaultSchedule: Equatable, Sendable {
 
     private static func event(_ kind: NemesisKind, from start: Int, to end: Int, nodes: Int, options: Options,
                               random: inout SeededRandom) -> FaultEvent {
-        var event = FaultEvent(kind: kind, startMs: start, endMs: end, target: nil, blocked: [], lossPercent: nil)
+        var event = FaultEvent(kind: kind, startMs: start, endMs: end, target: nil, blocked: [], lossPercent: nil, rateKbit: nil)
         let all = Array(0..<nodes)
         switch kind {
         case .isolateOne:
@@ -105,6 +127,11 @@ public struct FaultSchedule: Equatable, Sendable {
             event.lossPercent = Int.random(in: options.lossPercent, using: &random)
         case .kill, .pause:
             event.target = Int.random(in: 0..<nodes, using: &random)
+        case .bandwidth:
+            event.target = Int.random(in: 0..<nodes, using: &random)
+            event.rateKbit = Int.random(in: options.rateKbit, using: &random)
+        case .killLeader:
+            break  // the leader is found when the fault starts
         }
         return event
     }

@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+
+/// The run's `periscope node start` processes, one per topology node, each on its own
+/// address with its data and log under the run's directory. Kill -9, restart, SIGSTOP and
+/// SIGCONT act on them; `stopAll` kills every one that is left, paused ones included.
+final class NodeProcesses: Sendable {
+    let binary: String
+    let directory: String
+    let topology: Topology
+    /// Extra `node start` options for every node (from --node-args).
+    let extraArguments: [String]
+    private let running: Mutex<[Int: Process]> = Mutex([:])
+    private let paused: Mutex<Set<Int>> = Mutex([])
+
+    init(binary: String, directory: String, topology: Topology, extraArguments: [String]) {
+        self.binary = binary
+        self.directory = directory
+        self.topology = topology
+        self.extraArguments = extraArguments
+    }
+
+    func dataDirectory(_ index: Int) -> String { directory + "/n\(topology.nodes[index].id)/data" }
+    func logPath(_ index: Int) -> String { directory + "/n\(topology.nodes[index].id)/node.log" }
+
+    /// Starts node `index` (`--wait-for-init`: the first start waits for the region's init).
+    func start(_ index: Int) throws {
+        let node = topology.nodes[index]
+        let home = directory + "/n\(node.id)"
+        try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: logPath(index)) {
+            _ = FileManager.default.createFile(atPath: logPath(index), contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(index)))
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["node", "start", "--wait-for-init", "--node-id", "\(node.id)", "--host", node.host,
+                             "--port", "\(node.port)", "--data", home + "/data", "--log-level", "notice"]
+            + (topology.region.map { ["--region", $0] } ?? []) + extraArguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try? log.close()
+        running.withLock { $0[index] = process }
+    }
+
+    func isRunning(_ index: Int) -> Bool { running.withLock { $0[index] != nil } }
+
+    /// SIGKILL, waited for.
+    func kill(_ index: Int) {
+        guard let process = running.withLock({ $0.removeValue(forKey: index) }) else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        paused.withLock { _ = $0.remove(index) }
+    }
+
+    func pause(_ index: Int) {
+        guard let process = running.withLock({ $0[index] }) else { return }
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+        paused.withLock { _ = $0.insert(index) }
+    }
+
+    func resume(_ index: Int) {
+        guard let process = running.withLock({ $0[index] }) else { return }
+        Foundation.kill(process.processIdentifier, SIGCONT)
+        paused.withLock { _ = $0.remove(index) }
+    }
+
+    /// Nodes that exited on their own (a crash): index and status. A node killed by the
+    /// harness is not listed (it was removed from `running` first).
+    func crashed() -> [(Int, Int32)] {
+        running.withLock { running in
+            running.filter { !$0.value.isRunning }.map { ($0.key, $0.value.terminationStatus) }.sorted { $0.0 < $1.0 }
+        }
+    }
+
+    /// SIGCONT to paused nodes, then SIGKILL to every node: from the exit path and the
+    /// signal handler, so it must not wait on anything but the processes.
+    func stopAll() {
+        for index in paused.withLock({ Array($0) }) { resume(index) }
+        for index in running.withLock({ Array($0.keys) }) { kill(index) }
+    }
+}

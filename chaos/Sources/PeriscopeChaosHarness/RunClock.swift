@@ -1,0 +1,16 @@
+/// Time since the run started: the history's and the schedule's time base.
+struct RunClock: Sendable {
+    let start = ContinuousClock.now
+
+    var nowNs: Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+
+    var nowMs: Int { Int(nowNs / 1_000_000) }
+
+    func sleep(untilMs ms: Int) async throws {
+        let left = start + .milliseconds(ms) - ContinuousClock.now
+        if left > .zero { try await Task.sleep(for: left) }
+    }
+}
