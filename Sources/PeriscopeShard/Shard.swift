@@ -142,6 +142,11 @@ public final class Shard: Sendable {
 
     /// The stored record of an execution, or nil if it is unknown, deleted or expired.
     public func execution(_ key: ExecutionKey, options: ReadOptions = ReadOptions()) throws -> VisibilityRecord? {
+        // The locator and the record at one snapshot: read apart, a write applied between
+        // them that moved the record (a close, an upsert that reopens it) made a live
+        // execution read as absent (the chaos harness's read-your-writes checker, seed 12).
+        var options = options
+        if options.snapshot == nil { options.snapshot = try database.makeSnapshot() }
         guard let state = try state(of: key, options: options), state.kind == .live else { return nil }
         return try record(key, in: state.partition, options: options)
     }

@@ -45,7 +45,7 @@ import Testing
                     #expect(cut.count == 4 && cut.allSatisfy { $0.a != middle && $0.b != middle })
                 case .lossy:
                     #expect(cut.isEmpty && (10...40).contains(event.lossPercent!))
-                case .kill, .pause:
+                case .kill, .pause, .diskFull:
                     #expect(cut.isEmpty && event.target != nil)
                 case .killLeader:
                     // The leader is asked for when the fault starts.

@@ -49,6 +49,10 @@ struct NodeStartCommand: AsyncParsableCommand {
     var outboxRetainedEntries: Int?
     @Option(help: "In a deployment of regions: seconds a federated query waits for another region.")
     var federationTimeout: Double?
+    @Option(help: "Below this many MiB free under --data the node takes no writes, hands off its leaderships and drops appends until space is freed (0: off).")
+    var diskFloorMb: Int?
+    @Option(help: "MiB the node holds in a reserve file (data/space-reserve) and releases when low on disk, so what is in flight can finish.")
+    var diskReserveMb: Int?
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
     @Option(help: ArgumentHelp("A deliberate bug: acknowledge this percentage of single writes without storing them (only to show "
         + "that the chaos harness's checkers catch a loss).", visibility: .hidden))
@@ -96,6 +100,11 @@ struct NodeStartCommand: AsyncParsableCommand {
         configuration.queryThreads = queryThreads ?? file.queryThreads ?? configuration.queryThreads
         configuration.waitsForInit = waitForInit || (file.waitForInit ?? false)
         configuration.allowsFaultInjection = allowFaultInjection
+        for (name, value) in [("--disk-floor-mb", diskFloorMb), ("--disk-reserve-mb", diskReserveMb)] {
+            if let value, value < 0 || value > 1 << 30 { throw ValidationError("\(name) must be 0 ... \(1 << 30) MiB; got \(value)") }
+        }
+        if let diskFloorMb { configuration.diskSpace.floorBytes = UInt64(diskFloorMb) << 20 }
+        if let diskReserveMb { configuration.diskSpace.reserveBytes = UInt64(diskReserveMb) << 20 }
         guard (0...100).contains(unsafeLoseAcknowledgedWrites) else {
             throw ValidationError("--unsafe-lose-acknowledged-writes is a percentage (0-100); got \(unsafeLoseAcknowledgedWrites)")
         }

@@ -43,6 +43,11 @@ public struct NodeConfiguration: Sendable {
     /// How often the member leading the region map's group takes the next step of a
     /// membership change (`MembershipController`).
     public var membershipStepInterval: Duration = .milliseconds(500)
+    /// Below `floorBytes` free under the data directory the node takes no writes (see
+    /// `DiskSpaceGuard`); `reserveBytes` are held in a file it releases then. Floor 0: off.
+    public var diskSpace = DiskSpacePolicy(floorBytes: 256 << 20, reserveBytes: 64 << 20)
+    /// How often the free space is read.
+    public var diskCheckInterval: Duration = .milliseconds(500)
     /// Serve `ClusterPeer.InjectPartition` (tests and chaos runs only).
     public var allowsFaultInjection = false
     /// A deliberate bug, for showing that the chaos harness's checkers catch a real loss:

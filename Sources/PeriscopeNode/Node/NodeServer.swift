@@ -76,6 +76,7 @@ public final class NodeServer: Sendable {
         router.get("/readyz") {
             if health.status(of: "") == .notServing { return RPCPlainResponse(status: 503, text: "not ready: the node is shutting down\n") }
             if let why = node.notReadyBecause { return RPCPlainResponse(status: 503, text: "not ready: \(why)\n") }
+            if let low = node.loop.diskGuard?.refusal() { return RPCPlainResponse(status: 503, text: "not ready: \(low)\n") }
             return RPCPlainResponse(text: "ready\n")
         }
         let server: RPCServer
@@ -90,26 +91,32 @@ public final class NodeServer: Sendable {
         node.listeningAddress.withLock { $0 = "\(configuration.host):\(server.localAddress.port ?? configuration.port)" }
         for service in [VisibilityMethods.service, AdminMethods.service] { health.setStatus(.serving, for: service) }
         let maintenance = Task {
-            if !node.isAlone {
-                // Until the groups have leaders nothing can be proposed; the default namespace
-                // is created by whichever member gets there first.
-                while !Task.isCancelled {
-                    do {
-                        try await node.awaitReady(timeout: .seconds(30))
-                        break
-                    } catch {
-                        node.logger.warning("the region is not ready yet", metadata: ["why": "\(node.notReadyBecause ?? "\(error)")"])
+            await withTaskGroup(of: Void.self) { outer in
+                // The free-space watch runs from the start: a node may be low before it is ready.
+                outer.addTask { await DiskWatch(node: node).run() }
+                outer.addTask {
+                    if !node.isAlone {
+                        // Until the groups have leaders nothing can be proposed; the default namespace
+                        // is created by whichever member gets there first.
+                        while !Task.isCancelled {
+                            do {
+                                try await node.awaitReady(timeout: .seconds(30))
+                                break
+                            } catch {
+                                node.logger.warning("the region is not ready yet", metadata: ["why": "\(node.notReadyBecause ?? "\(error)")"])
+                            }
+                        }
                     }
-                }
-            }
-            await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await RetentionTask(node: node).run() }
-                tasks.addTask { await MembershipController(node: node).run(every: node.configuration.membershipStepInterval) }
-                tasks.addTask { await ReplicationController(node: node).run() }
-                tasks.addTask { await NamespaceSync(node: node).run() }
-                tasks.addTask { await FailoverController(node: node).run() }
-                if let interval = node.configuration.leaderBalanceInterval {
-                    tasks.addTask { await LeaderBalancer(node: node).run(every: interval) }
+                    await withTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask { await RetentionTask(node: node).run() }
+                        tasks.addTask { await MembershipController(node: node).run(every: node.configuration.membershipStepInterval) }
+                        tasks.addTask { await ReplicationController(node: node).run() }
+                        tasks.addTask { await NamespaceSync(node: node).run() }
+                        tasks.addTask { await FailoverController(node: node).run() }
+                        if let interval = node.configuration.leaderBalanceInterval {
+                            tasks.addTask { await LeaderBalancer(node: node).run(every: interval) }
+                        }
+                    }
                 }
             }
         }

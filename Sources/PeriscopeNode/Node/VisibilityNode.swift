@@ -82,7 +82,11 @@ public final class VisibilityNode: Sendable {
         try FileManager.default.createDirectory(atPath: directory + "/shards", withIntermediateDirectories: true)
         let tokenKey = identity.pageTokenKeyBytes!
         let store = try RaftLogStore(path: directory + "/raft")
-        let loop = RaftLoop(store: store, tickInterval: configuration.raftTickInterval)
+        let diskGuard = DiskSpaceGuard(directory: directory, nodeID: configuration.nodeID, policy: configuration.diskSpace)
+        if try diskGuard.check() == .becameLow, let refusal = diskGuard.refusal() {
+            configuration.logger.warning("low on disk at start", metadata: ["why": "\(refusal)"])
+        }
+        let loop = RaftLoop(store: store, diskGuard: diskGuard, tickInterval: configuration.raftTickInterval)
         let staging = SnapshotStaging(root: directory + "/snapshots")
         try staging.prepare()
         let transport = RaftTransport(selfID: configuration.nodeID, loop: loop, staging: staging, logger: configuration.logger,

@@ -52,6 +52,11 @@ extension VisibilityNode {
             metrics.gauge("periscope_page_points_in_time", label).record(Double(shard.pointsInTimeOpen))
             metrics.gauge("periscope_indexer_failed", label).record(indexers[index].stoppedBecause == nil ? 0 : 1)
         }
+        if let disk = loop.diskGuard {
+            metrics.gauge("periscope_disk_free_bytes").record(Double(disk.availableBytes))
+            metrics.gauge("periscope_disk_low").record(disk.isLow ? 1 : 0)
+            metrics.gauge("periscope_disk_reserve_held").record(disk.holdsReserve ? 1 : 0)
+        }
         let counters = store.counters
         metrics.gauge("periscope_raft_log_fsyncs").record(Double(counters.fsyncs))
         metrics.gauge("periscope_raft_log_entries_written").record(Double(counters.entriesWritten))

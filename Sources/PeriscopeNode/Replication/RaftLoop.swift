@@ -54,6 +54,8 @@ public final class RaftLoop: @unchecked Sendable {
     private enum Phase { case created, running, stopping, stopped }
 
     public let store: RaftLogStore
+    /// While it says the disk is low, appends from other leaders are dropped and proposals refused.
+    public let diskGuard: DiskSpaceGuard?
     public let tickInterval: Duration
     /// Rounds that finish their proposals after `stop()` is called, before the rest fail.
     public let drainRoundsMax: Int
@@ -66,8 +68,10 @@ public final class RaftLoop: @unchecked Sendable {
     private var sender: (any RaftMessageSender)?
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(store: RaftLogStore, tickInterval: Duration = .milliseconds(100), drainRoundsMax: Int = 100) {
+    public init(store: RaftLogStore, diskGuard: DiskSpaceGuard? = nil, tickInterval: Duration = .milliseconds(100),
+                drainRoundsMax: Int = 100) {
         self.store = store
+        self.diskGuard = diskGuard
         self.tickInterval = tickInterval
         self.drainRoundsMax = drainRoundsMax
     }
@@ -118,7 +122,12 @@ public final class RaftLoop: @unchecked Sendable {
     /// the reason they never will be. Messages for a group this node does not host are dropped.
     func deliver(_ messages: [GroupMessage], taken: @escaping @Sendable (ReplicationError?) -> Void) {
         submit(orElse: { taken($0) }) { [self] in
-            for message in messages { groupsByID[message.group]?.step(message.message) }
+            // Low on disk: entries from other leaders are dropped, as a lossy link would
+            // (their leaders send them again); everything else (votes, heartbeats) is stepped.
+            let low = diskGuard?.isLow == true
+            for message in messages where !(low && (message.message.kind == .append || message.message.kind == .snapshot)) {
+                groupsByID[message.group]?.step(message.message)
+            }
             taken(nil)
         }
     }

@@ -176,7 +176,8 @@ public final class ReplicaGroup<Machine: ReplicatedStateMachine>: @unchecked Sen
     /// Proposes `data` and returns once it is committed (fsync'd by a majority) and applied,
     /// with the machine's outcome. Throws `ReplicationError`.
     public func propose(_ data: [UInt8]) async throws -> Applied<Machine.Outcome> {
-        try await withCheckedThrowingContinuation { continuation in
+        if let refusal = loop.diskGuard?.refusal() { throw refusal }
+        return try await withCheckedThrowingContinuation { continuation in
             loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
                 do throws(RaftError) {
                     let entry = try node.propose(data)
@@ -194,7 +195,8 @@ extension ReplicaGroup {
     /// committed and applied, the group's membership after it. Raft takes one change at a
     /// time: another while one is pending is refused.
     public func proposeConfChange(_ change: ConfChange) async throws -> (index: UInt64, confState: ConfState) {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(index: UInt64, confState: ConfState), any Error>) in
+        if let refusal = loop.diskGuard?.refusal() { throw refusal }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(index: UInt64, confState: ConfState), any Error>) in
             loop.submit(orElse: { continuation.resume(throwing: $0) }) { [self] in
                 do throws(RaftError) {
                     let entry = try node.proposeConfChange(change)

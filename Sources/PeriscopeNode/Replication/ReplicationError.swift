@@ -20,6 +20,9 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
     case stopped
     /// Persisting or applying failed; the loop stopped and nothing more is accepted.
     case storageFailed(String)
+    /// The node is low on disk (`DiskSpaceGuard`): it takes no proposals until space is
+    /// freed; another member takes its leaderships, so a retry can succeed there.
+    case diskLow(String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,7 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
             "group \(group): this replica lost leadership while the write waited; its outcome is unknown (retrying it is safe)"
         case .stopped: "the node is stopping: the write's outcome is unknown (retrying it is safe)"
         case .storageFailed(let detail): "the node's storage failed and it stopped accepting writes: \(detail)"
+        case .diskLow(let detail): detail
         }
     }
 }

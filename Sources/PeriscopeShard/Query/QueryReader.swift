@@ -69,13 +69,27 @@ final class QueryReader {
 
     // MARK: Records
 
-    /// The record at an index position, read at the snapshot; nil if it is gone or moved
-    /// since the index was written (the index lags apply), or outside the read's ownership.
+    /// The execution at an index position, as of the indexes' watermark (the moment the
+    /// positions describe); nil if it was not there then (retention removed it), or outside
+    /// the read's ownership.
+    ///
+    /// Not the record as applied: apply runs ahead of the indexer, and a write that moved an
+    /// execution (a close moves it to a closed partition, an upsert may change its start
+    /// time) left its old position pointing at nothing and its new one not yet indexed. A
+    /// listing whose point in time was such a snapshot skipped the execution for all its
+    /// pages; the chaos harness's paging checker found it (seeds 3, 5, 7, 9 of the first
+    /// 3-node runs). Read as of the watermark, every position finds its execution and a
+    /// shard's page is in the plan's order, which the node's cross-shard merge relies on.
     func record(at position: Position) throws -> VisibilityRecord? {
         let (key, partition) = try position.execution(namespaceId: namespaceId)
         try budget.charge()
         if let horizon = horizons[namespaceId], case .closed(let bucket) = partition, bucket <= horizon { return nil }
-        guard let record = try shard.record(key, in: partition, options: options) else { return nil }
+        guard let record = try shard.state(of: key, asOf: watermark, options: options) else { return nil }
+        // The position must be the execution's as of the watermark; another means the index
+        // holds a key the watermark's state does not (a retention removal under way).
+        let placed = try Position(indexKey: ShardKeys.time(record, shard.configuration.partitionScheme.partition(of: record)),
+                                  elementsAfterPartition: 0)
+        guard placed == position else { return nil }
         if let ownership, !ownership.contains(record) { return nil }
         return record
     }

@@ -22,7 +22,9 @@ struct ChaosCommand: AsyncParsableCommand {
             Nemeses: isolate-one, split, bridge, lossy (nftables rules in the harness's own table `inet \
             periscope_chaos`, deleted to heal and on exit, SIGINT included), bandwidth (tc htb on lo), kill \
             (-9, restarted at the heal), kill-leader (the node leading the most shards, asked of the admin \
-            API), pause (SIGSTOP, SIGCONT at the heal). Kernel faults need root; there is no proxy mode: \
+            API), pause (SIGSTOP, SIGCONT at the heal), disk-full (a ballast file fills the node's data \
+            directory, a tmpfs of --node-disk-mb each; deleted at the heal). Kernel faults and disk-full \
+            need root; there is no proxy mode: \
             without root, choose kill, kill-leader and pause. Delay and reordering (netem) are not in this \
             machine's kernel and are not offered.
 
@@ -65,7 +67,13 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Extra options for every `periscope node start`, space-separated; written --node-args=\"--opt value\" (a value that begins with -- needs the =).")
     var nodeArgs = ""
 
-    @Flag(help: "Keep the nodes' data directories of passing runs (failing runs always keep them).")
+    @Option(help: "With the disk-full nemesis: each node's data directory is a tmpfs of this many MiB (a node needs ~600).")
+    var nodeDiskMb = 1536
+
+    @Option(help: "Print the table of the runs already under this directory (their report.json) and exit.")
+    var summarize: String?
+
+    @Flag(help: "Keep the nodes' data directories of passing runs (failing runs always keep them, except tmpfs ones).")
     var keepData = false
 
     func validate() throws {
@@ -103,6 +111,16 @@ struct ChaosCommand: AsyncParsableCommand {
         let log: @Sendable (String) -> Void = { line in
             FileHandle.standardError.write(Data("chaos: \(line)\n".utf8))
         }
+        if let summarize {
+            let reports = try RunReport.load(under: summarize)
+            guard !reports.isEmpty else {
+                log("error: no report.json under \(summarize)")
+                throw ExitCode(2)
+            }
+            print(RunReport.table(reports))
+            if reports.contains(where: { !$0.passed }) { throw ExitCode(1) }
+            return
+        }
         let kinds = try parsedNemeses()
         let settings: ChaosRun.Settings
         do {
@@ -115,7 +133,7 @@ struct ChaosCommand: AsyncParsableCommand {
                                          durationMs: Int(duration * 1_000), nemeses: kinds, clients: clients, scanners: scanners,
                                          keys: keys, recoveryBoundSeconds: recoveryBound,
                                          nodeArguments: nodeArgs.split(separator: " ").map(String.init),
-                                         outputDirectory: output, keepData: keepData)
+                                         outputDirectory: output, keepData: keepData, nodeDiskMegabytes: nodeDiskMb)
         } catch let error as HarnessError {
             log("error: \(error)")
             throw ExitCode(2)
@@ -135,20 +153,7 @@ struct ChaosCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        if reports.count > 1 {
-            print("seed  verdict  faults  operations  max recovery  failed checkers")
-            for report in reports {
-                let recovery = report.recoverySeconds.compactMap { $0 }.max().map { String(format: "%.2f s", $0) } ?? "-"
-                let columns = ["\(report.seed)".leftPadded(4), (report.passed ? "PASS" : "FAIL").padding(toLength: 7, withPad: " ", startingAt: 0),
-                               "\(report.faults.count)".leftPadded(6), "\(report.summary.operations)".leftPadded(10), recovery.leftPadded(12),
-                               report.failedCheckers.joined(separator: ", ")]
-                print(columns.joined(separator: "  "))
-            }
-        }
+        if reports.count > 1 { print(RunReport.table(reports)) }
         if reports.contains(where: { !$0.passed }) { throw ExitCode(1) }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

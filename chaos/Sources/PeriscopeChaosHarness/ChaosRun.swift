@@ -18,6 +18,8 @@ struct ChaosRun {
         var nodeArguments: [String]
         var outputDirectory: String
         var keepData: Bool
+        /// The size of each node's tmpfs when the disk-full nemesis is chosen.
+        var nodeDiskMegabytes: Int
     }
 
     let settings: Settings
@@ -33,8 +35,10 @@ struct ChaosRun {
                                                             kinds: settings.nemeses))
         log("seed \(seed): \(schedule.events.count) faults over \(settings.durationMs / 1_000) s on \(topologyName); output in \(directory)")
 
+        // Disk-full needs a filesystem per node to fill: each data directory is a tmpfs.
         let nodes = NodeProcesses(binary: settings.binary, directory: directory, topology: settings.topology,
-                                  extraArguments: settings.nodeArguments)
+                                  extraArguments: settings.nodeArguments,
+                                  tmpfsMegabytes: settings.nemeses.contains(.diskFull) ? settings.nodeDiskMegabytes : nil)
         Cleanup.shared.register("nodes") { nodes.stopAll() }
         defer { nodes.stopAll() }
         try await formRegion(nodes)

@@ -34,7 +34,7 @@ final class Nemesis: Sendable {
     static func preflight(_ kinds: [NemesisKind]) throws {
         let needRoot = kinds.filter(\.needsRoot)
         if !needRoot.isEmpty && geteuid() != 0 {
-            throw HarnessError("the nemeses \(needRoot.map(\.rawValue).joined(separator: ", ")) change kernel rules (nftables, tc) "
+            throw HarnessError("the nemeses \(needRoot.map(\.rawValue).joined(separator: ", ")) change kernel state (nftables, tc, tmpfs mounts) "
                 + "and need root; this harness has no proxy mode. Run as root, or choose process faults only: "
                 + "--nemesis kill,pause,kill-leader")
         }
@@ -43,6 +43,11 @@ final class Nemesis: Sendable {
             if (try? Shell.run("nft", ["list", "table", "inet", table])) != nil {
                 FileHandle.standardError.write(Data("chaos: removing table inet \(table) left by an earlier run\n".utf8))
                 try Shell.run("nft", ["delete", "table", "inet", table])
+            }
+        }
+        if kinds.contains(.diskFull) {
+            guard Shell.which("mount") != nil, Shell.which("fallocate") != nil else {
+                throw HarnessError("the disk-full nemesis needs mount and fallocate (util-linux)")
             }
         }
         if kinds.contains(.bandwidth) {
@@ -97,6 +102,8 @@ final class Nemesis: Sendable {
             nodes.kill(event.target!)
         case .pause:
             nodes.pause(event.target!)
+        case .diskFull:
+            try nodes.fillDisk(event.target!)
         case .killLeader:
             let target = try await mostLeadingNode()
             event.target = target
@@ -116,6 +123,8 @@ final class Nemesis: Sendable {
             if let target = event.target, !nodes.isRunning(target) { try nodes.start(target) }
         case .pause:
             if let target = event.target { nodes.resume(target) }
+        case .diskFull:
+            if let target = event.target { try nodes.emptyDisk(target) }
         }
     }
 

@@ -10,14 +10,19 @@ final class NodeProcesses: Sendable {
     let topology: Topology
     /// Extra `node start` options for every node (from --node-args).
     let extraArguments: [String]
+    /// When set, each node's data directory is a tmpfs of this many MiB of its own (the
+    /// disk-full nemesis fills one), mounted before its first start.
+    let tmpfsMegabytes: Int?
+    private let mounted: Mutex<Set<Int>> = Mutex([])
     private let running: Mutex<[Int: Process]> = Mutex([:])
     private let paused: Mutex<Set<Int>> = Mutex([])
 
-    init(binary: String, directory: String, topology: Topology, extraArguments: [String]) {
+    init(binary: String, directory: String, topology: Topology, extraArguments: [String], tmpfsMegabytes: Int? = nil) {
         self.binary = binary
         self.directory = directory
         self.topology = topology
         self.extraArguments = extraArguments
+        self.tmpfsMegabytes = tmpfsMegabytes
     }
 
     func dataDirectory(_ index: Int) -> String { directory + "/n\(topology.nodes[index].id)/data" }
@@ -28,6 +33,9 @@ final class NodeProcesses: Sendable {
         let node = topology.nodes[index]
         let home = directory + "/n\(node.id)"
         try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
+        if let megabytes = tmpfsMegabytes, mounted.withLock({ $0.insert(index).inserted }) {
+            try Shell.run("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "periscope-chaos-n\(node.id)", home + "/data"])
+        }
         if !FileManager.default.fileExists(atPath: logPath(index)) {
             _ = FileManager.default.createFile(atPath: logPath(index), contents: nil)
         }
@@ -76,9 +84,28 @@ final class NodeProcesses: Sendable {
     }
 
     /// SIGCONT to paused nodes, then SIGKILL to every node: from the exit path and the
-    /// signal handler, so it must not wait on anything but the processes.
+    /// signal handler, so it must not wait on anything but the processes. Then the tmpfs
+    /// data directories are unmounted (their data is gone with them).
     func stopAll() {
         for index in paused.withLock({ Array($0) }) { resume(index) }
         for index in running.withLock({ Array($0.keys) }) { kill(index) }
+        for index in mounted.withLock({ all in defer { all = [] }; return all }) {
+            try? Shell.run("umount", ["-l", dataDirectory(index)])
+        }
     }
+
+    /// Fills node `index`'s tmpfs with a ballast file (the disk-full nemesis).
+    func fillDisk(_ index: Int) throws {
+        var stats = statvfs()
+        guard statvfs(dataDirectory(index), &stats) == 0 else { throw HarnessError("statvfs \(dataDirectory(index)): errno \(errno)") }
+        let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+        guard free > 0 else { return }
+        try Shell.run("fallocate", ["-l", "\(free)", ballastPath(index)])
+    }
+
+    func emptyDisk(_ index: Int) throws {
+        if FileManager.default.fileExists(atPath: ballastPath(index)) { try FileManager.default.removeItem(atPath: ballastPath(index)) }
+    }
+
+    private func ballastPath(_ index: Int) -> String { dataDirectory(index) + "/chaos-ballast" }
 }

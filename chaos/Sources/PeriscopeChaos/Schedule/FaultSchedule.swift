@@ -20,9 +20,12 @@ public enum NemesisKind: String, CaseIterable, Codable, Sendable {
     /// A bandwidth limit (`tc` htb on the loopback device) on everything one node sends
     /// and receives.
     case bandwidth
+    /// One node's data directory (a tmpfs of its own) filled by a ballast file; deleting
+    /// the file heals it.
+    case diskFull = "disk-full"
 
     /// Partitions and loss are nftables rules; bandwidth is a `tc` class.
-    public var needsRoot: Bool { isNetwork || self == .bandwidth }
+    public var needsRoot: Bool { isNetwork || self == .bandwidth || self == .diskFull }
 
     /// Partitions and loss are kernel rules between node addresses; the others act on processes.
     public var isNetwork: Bool { self == .isolateOne || self == .split || self == .bridge || self == .lossy }
@@ -125,7 +128,7 @@ public struct FaultSchedule: Equatable, Sendable {
         case .lossy:
             event.target = Int.random(in: 0..<nodes, using: &random)
             event.lossPercent = Int.random(in: options.lossPercent, using: &random)
-        case .kill, .pause:
+        case .kill, .pause, .diskFull:
             event.target = Int.random(in: 0..<nodes, using: &random)
         case .bandwidth:
             event.target = Int.random(in: 0..<nodes, using: &random)
