@@ -137,7 +137,13 @@ public final class PeriscopeClient: Sendable {
                         if target != regionSeed { await regionRouting.invalidate() }
                     }
                     let failure = PeriscopeError(error)
-                    if failure.isNotLeader { await regionRouting.invalidate() }
+                    // A leader that does not answer in time may be cut off or stopped (its
+                    // connection stays open): the next call asks for the shard map again
+                    // instead of waiting on it until the partition heals (the chaos harness
+                    // saw the majority side of a split nearly idle for the whole fault).
+                    if failure.isNotLeader || (failure.code == .deadlineExceeded && target != regionSeed) {
+                        await regionRouting.invalidate()
+                    }
                     throw failure
                 }
             } catch {

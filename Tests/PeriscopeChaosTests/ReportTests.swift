@@ -92,3 +92,19 @@ final class XMLElementCounter: NSObject, XMLParserDelegate {
         currentText = nil
     }
 }
+
+@Suite struct FaultThroughputTests {
+    @Test func ratesInsideAndOutsideTheWindows() {
+        // 10 s run: 2 ok ops/s throughout, except 4-6 s where only one op succeeded.
+        var history: [HistoryOperation] = []
+        for millisecond in stride(from: 0, to: 10_000, by: 500) where !(4_000..<6_000).contains(millisecond) {
+            history.append(H.write(.upsert, "k", Int64(millisecond), at: Double(millisecond), to: Double(millisecond) + 1))
+        }
+        history.append(H.write(.upsert, "k", 1, at: 4_100, to: 4_200))
+        history.append(H.write(.upsert, "k", 2, .unknown, at: 5_000, to: nil))
+        history.append(H.write(.upsert, "probe", 3, at: 10_500, to: 10_600))  // after the run: not counted
+        let rates = FaultThroughput(history: history, windows: [(4_000, 6_000)], durationMs: 10_000)
+        #expect(rates.during == [0.5])
+        #expect(rates.quiet == 2)
+    }
+}

@@ -34,7 +34,7 @@ enum StatusMapping {
             }
         case let replication as ReplicationError:
             switch replication {
-            case .notLeader, .stopped, .noQuorum, .leadershipLost, .diskLow: return RPCStatus(.unavailable, replication.description)
+            case .notLeader, .stopped, .noQuorum, .leadershipLost, .diskLow, .transferring: return RPCStatus(.unavailable, replication.description)
             case .lost: return RPCStatus(.aborted, replication.description)
             case .refused: return RPCStatus(.resourceExhausted, replication.description)
             case .storageFailed: return RPCStatus(.internalError, replication.description)

@@ -27,6 +27,9 @@ extension VisibilityNode {
                         lastError = status
                     }
                 }
+            } catch ReplicationError.transferring(let groupID, let target) {
+                // The transfer ends within an election timeout: wait for the new leader.
+                lastError = ReplicationError.transferring(group: groupID, to: target)
             }
             guard ContinuousClock.now + pause < deadline else {
                 throw RPCStatus(.unavailable, "group \(group.id) found no reachable leader within \(configuration.leaderWaitTimeout): "

@@ -211,6 +211,9 @@ extension ReplicaGroup {
     /// What a proposer is told when Raft refuses its request.
     func replicationError(_ error: RaftError) -> ReplicationError {
         if case .notLeader(let leader) = error { return .notLeader(group: id, leader: leader) }
+        // Transient, unlike the other refusals: a client told RESOURCE_EXHAUSTED gave up
+        // during every leader balancing and disk hand-off (the chaos harness's histories).
+        if case .transferInProgress(let target) = error { return .transferring(group: id, to: target) }
         return .refused(group: id, reason: error.description)
     }
 }

@@ -20,6 +20,9 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
     case stopped
     /// Persisting or applying failed; the loop stopped and nothing more is accepted.
     case storageFailed(String)
+    /// A leadership transfer is under way (one election timeout at most): the proposal was
+    /// not taken; retried, it reaches the new leader.
+    case transferring(group: UInt64, to: UInt64)
     /// The node is low on disk (`DiskSpaceGuard`): it takes no proposals until space is
     /// freed; another member takes its leaderships, so a retry can succeed there.
     case diskLow(String)
@@ -37,6 +40,8 @@ public enum ReplicationError: Error, Sendable, Equatable, CustomStringConvertibl
             "group \(group): this replica lost leadership while the write waited; its outcome is unknown (retrying it is safe)"
         case .stopped: "the node is stopping: the write's outcome is unknown (retrying it is safe)"
         case .storageFailed(let detail): "the node's storage failed and it stopped accepting writes: \(detail)"
+        case .transferring(let group, let target):
+            "group \(group): its leadership is being transferred to node \(target); the write was not taken (retrying it is safe)"
         case .diskLow(let detail): detail
         }
     }

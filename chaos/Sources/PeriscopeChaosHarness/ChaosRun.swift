@@ -65,7 +65,11 @@ struct ChaosRun {
         let report = RunReport(seed: seed, topology: topologyName, nodes: settings.topology.nodes.count,
                                durationMs: settings.durationMs, nemeses: settings.nemeses.map(\.rawValue), faults: applied,
                                summary: RunSummary(history: verdicts.history), checks: verdicts.results,
-                               recoverySeconds: verdicts.recoverySeconds, directory: directory)
+                               recoverySeconds: verdicts.recoverySeconds,
+                               throughput: FaultThroughput(history: verdicts.history,
+                                                           windows: applied.map { ($0.appliedMs, $0.healedMs ?? settings.durationMs) },
+                                                           durationMs: settings.durationMs),
+                               directory: directory)
         try report.write(history: verdicts.history)
         nodes.stopAll()
         if report.passed && !settings.keepData {

@@ -22,11 +22,16 @@ extension RunReport {
                           "\(report.faults.count)".leftPadded(6), "\(report.summary.operations)".leftPadded(10), recovery.leftPadded(12),
                           report.failedCheckers.joined(separator: ", ")].joined(separator: "  "))
         }
-        lines += ["", "nemesis        injected  not applied  recovery p50  recovery max  in failed runs"]
+        lines += ["", "nemesis        injected  not applied  recovery p50  recovery max  ok/s during (quiet)  in failed runs"]
         for kind in NemesisKind.allCases {
             var injected = 0, problems = 0, failedRuns = 0
             var recoveries: [Double] = []
+            var rates: [Double] = [], quiet: [Double] = []
             for report in reports {
+                if let throughput = report.throughput {
+                    rates += zip(report.faults, throughput.during).filter { $0.0.event.kind == kind }.map(\.1)
+                    if report.faults.contains(where: { $0.event.kind == kind }) { quiet.append(throughput.quiet) }
+                }
                 let mine = zip(report.faults, report.recoverySeconds).filter { $0.0.event.kind == kind }
                 injected += mine.count
                 problems += mine.filter { $0.0.problem != nil }.count
@@ -36,9 +41,12 @@ extension RunReport {
             guard injected > 0 else { continue }
             recoveries.sort()
             let p50 = recoveries.isEmpty ? "-" : String(format: "%.2f s", recoveries[recoveries.count / 2])
-            let max = recoveries.last.map { String(format: "%.2f s", $0) } ?? "-"
+            let slowest = recoveries.last.map { String(format: "%.2f s", $0) } ?? "-"
+            let during = rates.isEmpty ? "-" : String(format: "%.0f (%.0f)", rates.reduce(0, +) / Double(rates.count),
+                                                       quiet.reduce(0, +) / Double(max(1, quiet.count)))
             lines.append([kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0), "\(injected)".leftPadded(8),
-                          "\(problems)".leftPadded(11), p50.leftPadded(12), max.leftPadded(12), "\(failedRuns)".leftPadded(14)]
+                          "\(problems)".leftPadded(11), p50.leftPadded(12), slowest.leftPadded(12), during.leftPadded(19),
+                          "\(failedRuns)".leftPadded(14)]
                 .joined(separator: "  "))
         }
         let passed = reports.filter(\.passed).count

@@ -14,6 +14,9 @@ struct RunReport: Codable {
     var summary: RunSummary
     var checks: [CheckResult]
     var recoverySeconds: [Double?]
+    /// Acknowledged operations per second during each fault, and outside them (nil in
+    /// reports written before it was measured).
+    var throughput: FaultThroughput?
     var directory: String
 
     var passed: Bool { checks.allSatisfy(\.passed) }
@@ -26,12 +29,14 @@ struct RunReport: Codable {
             "",
             "faults:",
         ]
-        for (fault, recovery) in zip(faults, recoverySeconds) {
+        for (index, (fault, recovery)) in zip(faults, recoverySeconds).enumerated() {
             let window = String(format: "%6.1f – %6.1f s", Double(fault.appliedMs) / 1_000, Double(fault.healedMs ?? fault.appliedMs) / 1_000)
             let recovered = recovery.map { String(format: "writes again after %.2f s", $0) } ?? "no write after the heal"
-            lines.append("  \(window)  \(fault.event.label.padding(toLength: 34, withPad: " ", startingAt: 0))  \(recovered)"
+            let rate = throughput.map { String(format: "%5.0f ok/s during", $0.during[index]) + "  " } ?? ""
+            lines.append("  \(window)  \(fault.event.label.padding(toLength: 34, withPad: " ", startingAt: 0))  \(rate)\(recovered)"
                 + (fault.problem.map { "  PROBLEM: \($0)" } ?? ""))
         }
+        if let throughput, !faults.isEmpty { lines.append(String(format: "  outside the faults: %.0f ok/s", throughput.quiet)) }
         if faults.isEmpty { lines.append("  none") }
         lines += ["", "operations:", summary.text, "", "checkers:"]
         for check in checks {
