@@ -132,6 +132,43 @@ extension TransportIsolationTests {
     }
 }
 
+extension TransportIsolationTests {
+    /// A client whose cached leader stops answering (SIGSTOP: its connection stays open)
+    /// asks for the shard map again after a timed-out call, and writes through the new
+    /// leader; it used to send every call to the paused node until it was resumed (the
+    /// chaos harness's seed 9: 14 acknowledged operations/s while node 1 was paused).
+    @Test func aClientStopsWaitingOnAPausedLeader() async throws {
+        let region = try await RegionProcesses.start(count: 3, subnet: 69, extra: ["--no-balance-leaders"])
+        defer {
+            if let paused = region.nodes[3] { kill(paused.process.processIdentifier, SIGCONT) }
+            region.killAll()
+        }
+        try await region.awaitReady(via: 1)
+        let admin = try await region.client(1) { $0.routesWritesToLeaders = false }
+        for shard in UInt32(0)..<4 { _ = try await admin.transferLeadership(shard: shard, to: "3") }
+        let writer = try await region.client(1) { $0.callTimeout = .seconds(1); $0.totalTimeout = .seconds(3) }
+        // Routed to node 3, the leader of every shard: the map is cached.
+        _ = try await writer.recordStarted(namespace: "default", RegionTests.execution("before", type: "pause", second: 1))
+
+        kill(region.nodes[3]!.process.processIdentifier, SIGSTOP)
+        var attempts = 0
+        var last = ""
+        let written = await waitUntil(timeout: .seconds(30)) {
+            attempts += 1
+            do {
+                _ = try await writer.recordStarted(namespace: "default", RegionTests.execution("during", type: "pause", second: 2))
+                return true
+            } catch {
+                last = "\(error)"
+                return false
+            }
+        }
+        #expect(written, "no write acknowledged within 30 s of pausing the cached leader (\(attempts) calls; the last: \(last))")
+        await writer.close()
+        await admin.close()
+    }
+}
+
 /// Runs a tool to completion from a synchronous context (a test's `defer`).
 func runToolSync(_ executable: String, _ arguments: [String]) throws -> Int32 {
     let process = Process()
