@@ -15,7 +15,7 @@ packages=(
   python3
   python3-venv     # the Python grpcio client of the interop tests
   nftables         # region tests cut links between node addresses in the kernel (nft)
-  util-linux       # setpriv: a node run as an unprivileged user in the tests
+  util-linux       # setpriv (a node run as an unprivileged user), mount and fallocate (disk-full tests)
   iproute2         # tc: the chaos harness's bandwidth nemesis (htb on lo)
 )
 # `setup.sh bench` adds what only the benchmarks run side by side.
