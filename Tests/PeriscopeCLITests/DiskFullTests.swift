@@ -1,5 +1,6 @@
 import Foundation
 import PeriscopeClient
+import PeriscopeNode
 import PeriscopeTestSupport
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
         #expect((try FileManager.default.attributesOfItem(atPath: reserve)[.size] as? Int) == 32 << 20)
 
         // Fill the filesystem: every byte left goes to a ballast file.
-        let free = try Self.freeBytes(data)
+        let free = try DiskSpaceGuard.freeBytes(data)
         #expect(try CLITests.runProgram("/usr/bin/fallocate", ["-l", "\(free)", data + "/ballast"]).status == 0)
         var refusal = ""
         #expect(await waitUntil(timeout: .seconds(10)) {
@@ -67,6 +68,14 @@ import Testing
         #expect(try await node.terminate() == 0)
     }
 
+    @Test func badDiskOptionsAreRefused() throws {
+        for (option, value) in [("--disk-floor-mb", "-1"), ("--disk-reserve-mb", "2000000000")] {
+            let outcome = try CLITests.runProgram(CLITests.binary, ["node", "start", "\(option)=\(value)", "--data", "/nonexistent/never"])
+            #expect(outcome.status == 64, "\(option) \(value): \(outcome.status) \(outcome.stderr)")
+            #expect(outcome.stderr.contains("\(option) must be 0 ... 1073741824 MiB; got \(value)"), "\(outcome.stderr)")
+        }
+    }
+
     static func execution(_ id: String) -> Execution {
         .with {
             $0.workflowID = id
@@ -78,11 +87,5 @@ import Testing
             $0.startTime = .with { $0.seconds = 1_790_000_000 }
             $0.executionTime = $0.startTime
         }
-    }
-
-    static func freeBytes(_ path: String) throws -> UInt64 {
-        var stats = statvfs()
-        guard statvfs(path, &stats) == 0 else { throw NodeProcessError("statvfs \(path): errno \(errno)") }
-        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
     }
 }

@@ -64,7 +64,8 @@ public final class DiskSpaceGuard: Sendable {
         return decision.low ? .becameLow : .recovered
     }
 
-    static func freeBytes(_ path: String) throws -> UInt64 {
+    /// The bytes an unprivileged process may still write on `path`'s filesystem.
+    public static func freeBytes(_ path: String) throws -> UInt64 {
         var stats = statvfs()
         guard statvfs(path, &stats) == 0 else { throw DiskSpaceError("statvfs \(path): errno \(errno)") }
         return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)

@@ -6,7 +6,7 @@ struct DiskWatch {
     let node: VisibilityNode
 
     func run() async {
-        guard let guardian = node.loop.diskGuard, node.configuration.diskSpace.floorBytes > 0 else { return }
+        guard let guardian = node.loop.diskGuard else { return }
         while !Task.isCancelled {
             do {
                 switch try guardian.check() {

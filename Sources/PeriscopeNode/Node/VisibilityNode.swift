@@ -82,8 +82,10 @@ public final class VisibilityNode: Sendable {
         try FileManager.default.createDirectory(atPath: directory + "/shards", withIntermediateDirectories: true)
         let tokenKey = identity.pageTokenKeyBytes!
         let store = try RaftLogStore(path: directory + "/raft")
-        let diskGuard = DiskSpaceGuard(directory: directory, nodeID: configuration.nodeID, policy: configuration.diskSpace)
-        if try diskGuard.check() == .becameLow, let refusal = diskGuard.refusal() {
+        // A floor of 0 turns the guard off: no reserve file, no checks.
+        let diskGuard = configuration.diskSpace.floorBytes == 0 ? nil
+            : DiskSpaceGuard(directory: directory, nodeID: configuration.nodeID, policy: configuration.diskSpace)
+        if try diskGuard?.check() == .becameLow, let refusal = diskGuard?.refusal() {
             configuration.logger.warning("low on disk at start", metadata: ["why": "\(refusal)"])
         }
         let loop = RaftLoop(store: store, diskGuard: diskGuard, tickInterval: configuration.raftTickInterval)

@@ -35,8 +35,9 @@ extension Shard {
                     if let after, plan.compareSortValues(values, after) <= 0 { continue }
                     try budget.charge()
                     budget.beginStep()
-                    // A record whose value changed after the watermark is skipped here: the
-                    // indexes will place it anew (and without a value, the pass below has it).
+                    // Read as of the watermark, the record has the value this posting was
+                    // written for; another would mean an index out of step with its watermark
+                    // (which verify reports), and the record is skipped rather than misplaced.
                     if let record = try reader.record(at: entry.position), plan.matches(record),
                        let current = plan.sortValues(of: record).first, current.map({ QueryValue.order($0, entry.value) == 0 }) == true {
                         records.append(record)

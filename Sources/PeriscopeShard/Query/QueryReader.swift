@@ -77,7 +77,7 @@ final class QueryReader {
     /// execution (a close moves it to a closed partition, an upsert may change its start
     /// time) left its old position pointing at nothing and its new one not yet indexed. A
     /// listing whose point in time was such a snapshot skipped the execution for all its
-    /// pages; the chaos harness's paging checker found it (seeds 3, 5, 7, 9 of the first
+    /// pages; the chaos harness's paging checker found it (seeds 5, 9, 10, 11 of the first
     /// 3-node runs). Read as of the watermark, every position finds its execution and a
     /// shard's page is in the plan's order, which the node's cross-shard merge relies on.
     func record(at position: Position) throws -> VisibilityRecord? {

@@ -60,8 +60,7 @@ struct ChaosRun {
         for index in settings.topology.nodes.indices where !nodes.isRunning(index) { try? nodes.start(index) }
         for index in settings.topology.nodes.indices { nodes.resume(index) }
         let checks = Checks(topology: settings.topology, nodes: nodes, clock: workloadClock, log: log)
-        let verdicts = await checks.run(history: history, faults: applied, recoveryBoundSeconds: settings.recoveryBoundSeconds,
-                                        workloadEndMs: settings.durationMs)
+        let verdicts = await checks.run(history: history, faults: applied, recoveryBoundSeconds: settings.recoveryBoundSeconds)
         let report = RunReport(seed: seed, topology: topologyName, nodes: settings.topology.nodes.count,
                                durationMs: settings.durationMs, nemeses: settings.nemeses.map(\.rawValue), faults: applied,
                                summary: RunSummary(history: verdicts.history), checks: verdicts.results,
@@ -93,10 +92,8 @@ struct ChaosRun {
         }
         // Each member stops its init listener and opens its groups before it listens again.
         let deadline = ContinuousClock.now + .seconds(90)
-        var configuration = PeriscopeClient.Configuration()
-        configuration.totalTimeout = .seconds(3)
         while ContinuousClock.now < deadline {
-            if let client = try? await PeriscopeClient.connect(to: topology.nodes[0].address, configuration: configuration) {
+            if let client = await topology.client(0, totalTimeout: .seconds(3)) {
                 let status = try? await client.clusterStatus()
                 let namespace = try? await client.describeNamespace("default")
                 let ready = status?.unavailableShards.isEmpty == true && namespace != nil

@@ -23,7 +23,7 @@ struct Checks {
     static let probeClient = 10_000
     static func finalReader(_ node: Int) -> Int { 20_000 + node }
 
-    func run(history log: HistoryLog, faults: [AppliedFault], recoveryBoundSeconds: Double, workloadEndMs: Int) async -> Verdicts {
+    func run(history log: HistoryLog, faults: [AppliedFault], recoveryBoundSeconds: Double) async -> Verdicts {
         var results: [CheckResult] = []
         results.append(crashes(when: "during the run"))
         await probe(log, boundSeconds: recoveryBoundSeconds)
@@ -85,9 +85,7 @@ struct Checks {
         var version: Int64 = 1
         while ContinuousClock.now < deadline {
             for node in topology.nodes.indices {
-                var configuration = PeriscopeClient.Configuration()
-                configuration.totalTimeout = .seconds(2)
-                guard let client = try? await PeriscopeClient.connect(to: topology.nodes[node].address, configuration: configuration) else { continue }
+                guard let client = await topology.client(node, totalTimeout: .seconds(2)) else { continue }
                 var operation = HistoryOperation(client: Self.probeClient, kind: .upsert, key: Self.probeKey, version: version,
                                                  invokedNanoseconds: clock.nowNs, completedNanoseconds: nil, outcome: .unknown)
                 operation.node = node
@@ -125,9 +123,10 @@ struct Checks {
         repeat {
             samples = []
             for node in topology.nodes.indices {
-                guard let client = await client(node), let digests = try? await client.replicaDigests() else { continue }
+                guard let client = await client(node) else { continue }
+                let digests = try? await client.replicaDigests()
                 await client.close()
-                samples += digests.replicas.map {
+                samples += (digests?.replicas ?? []).map {
                     ReplicaDigestSample(node: node, shard: $0.shardID, appliedIndex: $0.appliedIndex, sha256: $0.sha256, entries: $0.entries)
                 }
             }
@@ -211,11 +210,7 @@ struct Checks {
                            summary: "\(checked) shard replicas' indexes recomputed from their records")
     }
 
-    private func client(_ node: Int) async -> PeriscopeClient? {
-        var configuration = PeriscopeClient.Configuration()
-        configuration.totalTimeout = .seconds(10)
-        return try? await PeriscopeClient.connect(to: topology.nodes[node].address, configuration: configuration)
-    }
+    private func client(_ node: Int) async -> PeriscopeClient? { await topology.client(node, totalTimeout: .seconds(10)) }
 
     static func seconds(_ value: Double) -> String { String(format: "%.2f s", value) }
 }

@@ -148,10 +148,7 @@ final class Nemesis: Sendable {
     private func mostLeadingNode() async throws -> Int {
         let topology = nodes.topology
         for index in topology.nodes.indices where nodes.isRunning(index) {
-            var configuration = PeriscopeClient.Configuration()
-            configuration.totalTimeout = .seconds(2)
-            guard let client = try? await PeriscopeClient.connect(to: topology.nodes[index].address, configuration: configuration)
-            else { continue }
+            guard let client = await topology.client(index, totalTimeout: .seconds(2)) else { continue }
             let status = try? await client.clusterStatus()
             await client.close()
             guard let status else { continue }

@@ -90,7 +90,7 @@ final class NodeProcesses: Sendable {
         for index in paused.withLock({ Array($0) }) { resume(index) }
         for index in running.withLock({ Array($0.keys) }) { kill(index) }
         for index in mounted.withLock({ all in defer { all = [] }; return all }) {
-            try? Shell.run("umount", ["-l", dataDirectory(index)])
+            _ = try? Shell.run("umount", ["-l", dataDirectory(index)])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PeriscopeClient
 
 /// A region's topology file, as `periscope cluster init --topology` reads it:
 /// `{"region": "local", "shards": 4, "nodes": [{"id": 1, "host": "127.0.0.2", "port": 7280}, ...]}`.
@@ -33,6 +34,15 @@ struct Topology: Decodable {
             throw HarnessError("\(path): node host '\(host)' is not an IPv4 address (nftables rules name addresses)")
         }
         return topology
+    }
+
+    /// A client seeded at node `index`, every call bounded by `totalTimeout` (each attempt
+    /// by `callTimeout` when given); nil when the node cannot be reached now.
+    func client(_ index: Int, totalTimeout: Duration, callTimeout: Duration? = nil) async -> PeriscopeClient? {
+        var configuration = PeriscopeClient.Configuration()
+        configuration.totalTimeout = totalTimeout
+        if let callTimeout { configuration.callTimeout = callTimeout }
+        return try? await PeriscopeClient.connect(to: nodes[index].address, configuration: configuration)
     }
 
     private static func isIPv4(_ host: String) -> Bool {

@@ -49,12 +49,9 @@ struct Workload: Sendable {
 
     /// A client for `client`'s seed node (client i asks node i mod n), falling back to others.
     func connect(_ client: Int) async -> (PeriscopeClient, Int)? {
-        var configuration = PeriscopeClient.Configuration()
-        configuration.callTimeout = .seconds(2)
-        configuration.totalTimeout = .seconds(5)
         for offset in 0..<topology.nodes.count {
             let index = (client + offset) % topology.nodes.count
-            if let connected = try? await PeriscopeClient.connect(to: topology.nodes[index].address, configuration: configuration) {
+            if let connected = await topology.client(index, totalTimeout: .seconds(5), callTimeout: .seconds(2)) {
                 return (connected, index)
             }
         }
