@@ -30,7 +30,8 @@ struct ChaosCommand: AsyncParsableCommand {
 
             Each run writes report.txt, report.json, history.jsonl and plot.svg under --output. \
             Exit status: 0 every checker passed for every seed; 1 a checker failed; 2 the harness could \
-            not run (bad options, no root for a kernel nemesis, the region did not form).
+            not run (a bad topology file, no root for a kernel nemesis, the region did not form); 64 a \
+            bad option.
             """
     )
 
