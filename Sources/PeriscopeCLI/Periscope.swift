@@ -24,7 +24,7 @@ struct Periscope: AsyncParsableCommand {
         print("periscope \(PeriscopeVersion.current)")
         print("Start a node: `periscope node start` (one node, data in ./data, 127.0.0.1:7280). "
             + "A replicated region: `cluster/start.sh` or `periscope cluster init`. "
-            + "Not built yet: the chaos harness, migration tooling, regions federating.\n")
+            + "Not built yet: migration tooling.\n")
         print(Periscope.helpMessage())
     }
 }

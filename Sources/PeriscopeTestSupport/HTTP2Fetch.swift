@@ -38,8 +38,15 @@ extension HTTP2ClientConnection {
         var headers: HTTP2Headers = [":method": method, ":scheme": "http", ":authority": "localhost", ":path": path]
         for (name, value) in extraHeaders { headers.add(name, value) }
         let promise = channel.eventLoop.makePromise(of: CollectingStream.Response.self)
-        let stream = try await openStream(headers, endStream: body == nil, delegate: CollectingStream(promise))
-        if let body { try await stream.write(body, endStream: true).get() }
+        do {
+            let stream = try await openStream(headers, endStream: body == nil, delegate: CollectingStream(promise))
+            if let body { try await stream.write(body, endStream: true).get() }
+        } catch {
+            // A stream that never opened (or failed mid-body) may never complete the promise:
+            // left pending, NIO stops the process for leaking it. A later completion is ignored.
+            promise.fail(error)
+            throw error
+        }
         return try await promise.futureResult.get()
     }
 }

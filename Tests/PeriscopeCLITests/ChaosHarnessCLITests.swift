@@ -36,6 +36,19 @@ import Testing
             ("{\"shards\": 4, \"nodes\": [{\"id\": 1, \"host\": \"localhost\", \"port\": 7290}, {\"id\": 2, \"host\": \"127.0.93.2\", \"port\": 7290}, {\"id\": 3, \"host\": \"127.0.93.3\", \"port\": 7290}]}",
              "'localhost' is not an IPv4 address"),
             ("{\"shards\": 4", "cannot read the topology file"),
+            // Deployments of regions.
+            ("{\"shards\": 4, \"regions\": [{\"region\": \"A\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.1\", \"port\": 7290}]}]}",
+             "a deployment needs at least 2 regions"),
+            ("{\"shards\": 4, \"regions\": [{\"region\": \"A\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.1\", \"port\": 7290}]}, "
+                + "{\"region\": \"A\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.2\", \"port\": 7290}]}]}",
+             "each with its own name"),
+            ("{\"shards\": 4, \"regions\": [{\"region\": \"A\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.1\", \"port\": 7290}]}, "
+                + "{\"region\": \"B\", \"nodes\": []}]}",
+             "region B needs at least one node"),
+            ("{\"shards\": 4, \"regions\": [{\"region\": \"A\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.1\", \"port\": 7290}]}, "
+                + "{\"region\": \"B\", \"nodes\": [{\"id\": 1, \"host\": \"127.0.93.1\", \"port\": 7291}, {\"id\": 2, \"host\": \"127.0.93.3\", \"port\": 7290}]}]}",
+             "every node needs its own address"),
+            ("{\"shards\": 4, \"region\": \"x\", \"nodes\": [], \"regions\": []}", "not both or neither"),
         ]
         for (index, (text, says)) in cases.enumerated() {
             let path = directory + "/topology\(index).json"
@@ -46,6 +59,10 @@ import Testing
         }
         let missing = try Self.run(["--topology", directory + "/none.json", "--nemesis", "kill"])
         #expect(missing.status == 2 && missing.stderr.contains("cannot read the topology file"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/runs"), "nothing was started")
+        // A region cut needs regions.
+        let region3 = try Self.run(["--topology", "chaos/topologies/region3.json", "--nemesis", "region-cut", "--output", directory + "/runs"])
+        #expect(region3.status == 2 && region3.stderr.contains("the region-cut nemesis needs a topology of several regions"), "\(region3.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/runs"), "nothing was started")
         let empty = try Self.run(["--summarize", directory])
         #expect(empty.status == 2 && empty.stderr.contains("no report.json under"), "\(empty.stderr)")

@@ -13,6 +13,8 @@ final class RegionProcesses: @unchecked Sendable {
     let subnet: Int
     let port: Int
     let extra: [String]
+    /// Options for one node only, by id.
+    let perNode: [UInt64: [String]]
     private(set) var nodes: [UInt64: NodeProcess] = [:]
     let ids: [UInt64]
     /// The region's name ("test" for a region made alone).
@@ -21,15 +23,17 @@ final class RegionProcesses: @unchecked Sendable {
     func host(of id: UInt64) -> String { "127.0.\(subnet).\(id + 1)" }
     func address(of id: UInt64) -> String { "\(host(of: id)):\(port)" }
 
-    static func start(count: Int, subnet: Int, shards: Int = 4, extra: [String] = []) async throws -> RegionProcesses {
-        let region = try RegionProcesses(count: count, subnet: subnet, extra: extra)
+    static func start(count: Int, subnet: Int, shards: Int = 4, extra: [String] = [], perNode: [UInt64: [String]] = [:]) async throws
+        -> RegionProcesses {
+        let region = try RegionProcesses(count: count, subnet: subnet, extra: extra, perNode: perNode)
         try await region.launchAll(beside: { _ = try await PeriscopeClient.initializeRegion(region.plan(shards: shards), wait: .seconds(60)) })
         return region
     }
 
     /// A region whose nodes are not started yet (`launchAll`); named other than "test", its
     /// nodes start with `--region name` (a region of a deployment).
-    init(name: String = "test", count: Int, subnet: Int, extra: [String]) throws {
+    init(name: String = "test", count: Int, subnet: Int, extra: [String], perNode: [UInt64: [String]] = [:]) throws {
+        self.perNode = perNode
         self.directory = try CLITests.temporaryDirectory()
         self.subnet = subnet
         self.port = try Self.freePort(host: "127.0.\(subnet).2")
@@ -60,7 +64,7 @@ final class RegionProcesses: @unchecked Sendable {
         let home = directory + "/n\(id)"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         return try await NodeProcess.start(data: home + "/data", host: host(of: id), port: port,
-                                           extra: ["--wait-for-init", "--node-id", "\(id)"] + extra, timeout: .seconds(90))
+                                           extra: ["--wait-for-init", "--node-id", "\(id)"] + extra + (perNode[id] ?? []), timeout: .seconds(90))
     }
 
     /// Starts node `id` with `--wait-for-init`, outside the region until `cluster add-node`

@@ -7,7 +7,8 @@ import Testing
 /// claim, the kernel rules they become are valid nftables, and the acknowledged-writes
 /// checker fails on a history that lost or invented a write.
 @Suite struct FaultScheduleTests {
-    static let options = FaultSchedule.Options(durationMs: 120_000, nodes: 5, kinds: NemesisKind.allCases)
+    /// Two regions, of 2 and 3 nodes (a deployment), so that every kind is possible.
+    static let options = FaultSchedule.Options(durationMs: 120_000, nodes: 5, kinds: NemesisKind.allCases, regions: [[0, 1], [2, 3, 4]])
 
     @Test func aSeedFixesTheSchedule() {
         #expect(FaultSchedule.make(seed: 7, Self.options) == FaultSchedule.make(seed: 7, Self.options))
@@ -52,9 +53,28 @@ import Testing
                     #expect(cut.isEmpty && event.target == nil)
                 case .bandwidth:
                     #expect(cut.isEmpty && event.target != nil && (128...1_024).contains(event.rateKbit!))
+                case .clockSkew:
+                    let offset = event.clockOffsetSeconds!.magnitude
+                    #expect(cut.isEmpty && event.target != nil && ((2...120).contains(offset) || (4 * 86_400...6 * 86_400).contains(offset)))
+                case .regionCut:
+                    // Every link between the region cut off and the other one, and no other.
+                    let inside: Set<Int> = event.region == 0 ? [0, 1] : [2, 3, 4]
+                    #expect(cut.count == 6 && cut.allSatisfy { inside.contains($0.a) != inside.contains($0.b) })
                 }
             }
         }
+    }
+
+    @Test func aRegionCutNeedsRegionsAndOffsetsGoBothWays() {
+        // One region: never a region cut.
+        let single = FaultSchedule.Options(durationMs: 120_000, nodes: 5, kinds: [.regionCut, .kill])
+        #expect((UInt64(1)...20).allSatisfy { FaultSchedule.make(seed: $0, single).events.allSatisfy { $0.kind == .kill } })
+        let skews = (UInt64(1)...30).flatMap { FaultSchedule.make(seed: $0, .init(durationMs: 60_000, nodes: 3, kinds: [.clockSkew])).events }
+            .compactMap(\.clockOffsetSeconds)
+        #expect(skews.contains { $0 > 86_400 } && skews.contains { $0 < -86_400 } && skews.contains { (1...120).contains($0) }
+            && skews.contains { (-120 ... -1).contains($0) })
+        #expect(FaultEvent(kind: .clockSkew, startMs: 0, endMs: 1, target: 1, blocked: [], lossPercent: nil, clockOffsetSeconds: -(4 * 86_400 + 3_600 + 120)).label
+            == "clock-skew n2 -4d 1h 2m")
     }
 
     @Test func theRulesAreValidNftablesAndTouchOnlyTheirTable() async throws {

@@ -61,6 +61,7 @@ public enum ClusterPeerMethods {
     public static let service = "periscope.v1.ClusterPeer"
     public static let bootstrap = RPCMethod<Periscope_V1_BootstrapRequest, Periscope_V1_BootstrapResponse>(service: service, name: "Bootstrap")
     public static let forwardProposal = RPCMethod<Periscope_V1_ForwardProposalRequest, Periscope_V1_ForwardProposalResponse>(service: service, name: "ForwardProposal")
+    public static let readClock = RPCMethod<Periscope_V1_ReadClockRequest, Periscope_V1_ReadClockResponse>(service: service, name: "ReadClock")
     public static let injectPartition = RPCMethod<Periscope_V1_InjectPartitionRequest, Periscope_V1_InjectPartitionResponse>(service: service, name: "InjectPartition")
     public static let proposeConfChange = RPCMethod<Periscope_V1_ConfChangeRequest, Periscope_V1_ConfChangeResponse>(service: service, name: "ProposeConfChange")
 }

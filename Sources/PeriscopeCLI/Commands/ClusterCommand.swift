@@ -13,43 +13,6 @@ struct ClusterCommand: AsyncParsableCommand {
     )
 }
 
-/// A region's layout as `cluster/*.json` describes it, or a deployment's: several regions,
-/// each with its nodes (`{"shards": 4, "regions": [{"region": "A", "nodes": [...]}, ...]}`).
-struct Topology: Decodable {
-    struct Node: Decodable {
-        var id: UInt64
-        var host: String
-        var port: Int
-    }
-
-    struct Region: Decodable {
-        var region: String
-        var nodes: [Node]
-    }
-
-    var region: String?
-    var shards: Int?
-    var nodes: [Node]?
-    var regions: [Region]?
-
-    static func load(_ path: String) throws -> Topology {
-        let topology: Topology
-        do {
-            topology = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw ValidationError("cannot read the topology file \(path): \(error)")
-        }
-        guard (topology.nodes == nil) != (topology.regions == nil) else {
-            throw ValidationError("the topology file \(path) must have either \"nodes\" (one region) or \"regions\" (a deployment)")
-        }
-        return topology
-    }
-
-    static func members(_ nodes: [Node]) -> [RegionPlan.Member] {
-        nodes.map { RegionPlan.Member(nodeID: $0.id, address: "\($0.host):\($0.port)") }
-    }
-}
-
 struct ClusterInitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
@@ -72,17 +35,18 @@ struct ClusterInitCommand: AsyncParsableCommand {
     func run() async throws {
         var plan = RegionPlan(region: region ?? "local", shardCount: shards ?? 4, members: [])
         if let topology {
-            let file = try Topology.load(topology)
+            let file: TopologyFile
+            do { file = try TopologyFile.load(topology) } catch { throw ValidationError(error.description) }
             if let regions = file.regions {
                 guard members.isEmpty, region == nil else { throw ValidationError("a deployment's topology names its regions and members itself") }
                 try await initializeDeployment(DeploymentPlan(shardCount: shards ?? file.shards ?? 4, regions: regions.map {
-                    RegionPlan(region: $0.region, shardCount: 0, members: Topology.members($0.nodes))
+                    RegionPlan(region: $0.region, shardCount: 0, members: TopologyFile.members($0.nodes))
                 }))
                 return
             }
             plan.region = region ?? file.region ?? plan.region
             plan.shardCount = shards ?? file.shards ?? plan.shardCount
-            plan.members = Topology.members(file.nodes ?? [])
+            plan.members = TopologyFile.members(file.nodes ?? [])
         }
         for member in members {
             let parts = member.split(separator: "=", maxSplits: 1)

@@ -53,10 +53,17 @@ struct NodeStartCommand: AsyncParsableCommand {
     var diskFloorMb: Int?
     @Option(help: "MiB the node holds in a reserve file (data/space-reserve) and releases when low on disk, so what is in flight can finish.")
     var diskReserveMb: Int?
+    @Option(help: "Seconds between retention passes (each drops the closed partitions older than every namespace's retention).")
+    var retentionInterval: Double?
+    @Option(help: "Milliseconds two members' wall clocks may differ and still agree. Retention and deletes are stamped with the region's time: a node whose clock is further off uses the others' (and logs it); one that cannot compare with a majority stamps nothing.")
+    var maxClockOffsetMs: Int?
     @Flag(help: ArgumentHelp("Serve fault injection (tests and chaos runs only).", visibility: .hidden)) var allowFaultInjection = false
     @Option(help: ArgumentHelp("A deliberate bug: acknowledge this percentage of single writes without storing them (only to show "
         + "that the chaos harness's checkers catch a loss).", visibility: .hidden))
     var unsafeLoseAcknowledgedWrites = 0
+    @Option(help: ArgumentHelp("A fault for chaos runs: offset this node's wall clock (retention, delete tombstones) by the signed "
+        + "seconds in this file, reread every second.", visibility: .hidden))
+    var unsafeClockOffsetFile: String?
 
     struct FileConfig: Decodable {
         var data: String?
@@ -109,6 +116,12 @@ struct NodeStartCommand: AsyncParsableCommand {
             throw ValidationError("--unsafe-lose-acknowledged-writes is a percentage (0-100); got \(unsafeLoseAcknowledgedWrites)")
         }
         configuration.unsafeLostWritesPercent = unsafeLoseAcknowledgedWrites
+        if let unsafeClockOffsetFile {
+            let clock: SkewedWallClock
+            do { clock = try SkewedWallClock(path: unsafeClockOffsetFile) } catch { throw ValidationError("--unsafe-clock-offset-file: \(error)") }
+            configuration.wallClock = { clock.now() }
+            Logger(label: "periscope.node").warning("UNSAFE: the wall clock is offset by the seconds in \(unsafeClockOffsetFile) (--unsafe-clock-offset-file)")
+        }
         if unsafeLoseAcknowledgedWrites > 0 {
             Logger(label: "periscope.node").critical("UNSAFE: acknowledging \(unsafeLoseAcknowledgedWrites)% of single writes without storing them (--unsafe-lose-acknowledged-writes)")
         }
@@ -125,6 +138,18 @@ struct NodeStartCommand: AsyncParsableCommand {
         if let federationTimeout {
             guard federationTimeout > 0, federationTimeout <= 600 else { throw ValidationError("--federation-timeout must be in (0, 600] seconds; got \(federationTimeout)") }
             configuration.federationTimeout = .milliseconds(Int64(federationTimeout * 1_000))
+        }
+        if let maxClockOffsetMs {
+            guard maxClockOffsetMs >= 1, maxClockOffsetMs <= 3_600_000 else {
+                throw ValidationError("--max-clock-offset-ms must be in [1, 3600000]; got \(maxClockOffsetMs)")
+            }
+            configuration.maxClockOffset = .milliseconds(maxClockOffsetMs)
+        }
+        if let retentionInterval {
+            guard retentionInterval >= 1, retentionInterval <= 86_400 else {
+                throw ValidationError("--retention-interval must be in [1, 86400] seconds; got \(retentionInterval)")
+            }
+            configuration.retentionInterval = .milliseconds(Int64(retentionInterval * 1_000))
         }
         configuration.logger = Logger(label: "periscope.node")
         let eventLoopThreads = threads ?? file.threads ?? System.coreCount

@@ -133,7 +133,7 @@ public struct VisibilityService: Sendable {
         try checkIdentifiers(request.workflowID, request.runID, method: "DeleteExecution")
         guard request.version >= 0 else { throw WireConversions.invalid("DeleteExecution: version must not be negative: \(request.version)") }
         let key = ExecutionKey(namespaceId: namespace.id, workflowId: request.workflowID, runId: request.runID)
-        return (.delete(key, version: request.version, at: node.configuration.wallClock(), failoverVersion: namespace.failoverVersion), key)
+        return (.delete(key, version: request.version, at: try node.clocks.regionTime(node: node.nodeID), failoverVersion: namespace.failoverVersion), key)
     }
 
     private func writeOne(_ command: ShardCommand, key: ExecutionKey) async throws -> Periscope_V1_WriteResponse {

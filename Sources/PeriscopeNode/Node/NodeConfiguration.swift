@@ -27,6 +27,10 @@ public struct NodeConfiguration: Sendable {
     public var queryThreads = 4
     /// How often retention proposes dropping expired partitions.
     public var retentionInterval: Duration = .seconds(300)
+    /// How far two members' wall clocks may differ and still agree (`ClockAgreement`), and
+    /// how often this node measures the others'.
+    public var maxClockOffset: Duration = .milliseconds(500)
+    public var clockCheckInterval: Duration = .seconds(1)
     /// How long a read-your-writes or strong query waits for the indexes at most.
     public var consistencyTimeout: Duration = .seconds(5)
     /// How long a write waits for its group to have a reachable leader (an election after

@@ -94,6 +94,7 @@ public final class NodeServer: Sendable {
             await withTaskGroup(of: Void.self) { outer in
                 // The free-space watch runs from the start: a node may be low before it is ready.
                 outer.addTask { await DiskWatch(node: node).run() }
+                outer.addTask { await node.clocks.run(node) }
                 outer.addTask {
                     if !node.isAlone {
                         // Until the groups have leaders nothing can be proposed; the default namespace
@@ -191,7 +192,15 @@ struct RetentionTask {
 
     func run() async {
         while !Task.isCancelled {
-            let now = node.configuration.wallClock()
+            let now: Timestamp
+            do {
+                now = try node.clocks.regionTime(node: node.nodeID)
+            } catch {
+                // A horizon from a clock days ahead would drop every closed execution.
+                node.configuration.logger.warning("retention skipped: \(error)")
+                try? await Task.sleep(for: node.configuration.retentionInterval)
+                continue
+            }
             for namespace in node.catalog.namespaces where !Task.isCancelled {
                 let horizon = Timestamp(nanosecondsSinceEpoch: now.nanosecondsSinceEpoch - namespace.retentionSeconds * 1_000_000_000)
                 for shard in 0..<node.shardCount where !Task.isCancelled {

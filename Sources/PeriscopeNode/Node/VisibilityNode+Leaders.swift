@@ -144,6 +144,12 @@ struct ClusterPeerService: Sendable {
                 $0.isolatedFromRegions = node.links.isolatedRegions.sorted()
             }
         }
+        VisibilityService.route(ClusterPeerMethods.readClock, &router, metrics: node.metrics, kind: "peer") { _ in
+            .with {
+                $0.wallClockUnixNanos = node.configuration.wallClock().nanosecondsSinceEpoch
+                $0.nodeID = node.nodeID
+            }
+        }
         VisibilityService.route(ClusterPeerMethods.bootstrap, &router, metrics: node.metrics, kind: "peer") { request in
             let asked = try ClusterIdentity.from(request, nodeID: node.nodeID)
             guard asked.isSameRegion(as: node.identity) else {

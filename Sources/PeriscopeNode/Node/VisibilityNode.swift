@@ -44,6 +44,8 @@ public final class VisibilityNode: Sendable {
     /// Replication between regions: streams into this node's led shards, and their state.
     let replication: ReplicationState
     public let metrics: NodeMetrics
+    /// The region's time for retention and delete tombstones.
+    let clocks: ClockMonitor
     var logger: Logger { configuration.logger }
     /// host:port the node's listener is bound to (the configured port may be 0).
     let listeningAddress = Mutex<String?>(nil)
@@ -180,6 +182,16 @@ public final class VisibilityNode: Sendable {
         self.catalogChanged = catalogChanged
         replication = ReplicationState()
         self.metrics = metrics
+        clocks = ClockMonitor(maxOffset: configuration.maxClockOffset, wallClock: configuration.wallClock,
+                              peers: { [transport, links, deployment] in
+                                  let members = transport.peerIDs.compactMap { id in
+                                      transport.address(of: id).map { ClockMonitor.Peer(key: "\(id)", endpoint: $0, nodeID: id) }
+                                  }
+                                  guard members.isEmpty else { return members }
+                                  return deployment.others.compactMap { region in
+                                      links.addresses(of: region.name).first.map { ClockMonitor.Peer(key: region.name, endpoint: $0, nodeID: nil) }
+                                  }
+                              })
         executor = StorageExecutor(threadCount: max(1, configuration.queryThreads))
     }
 

@@ -52,6 +52,13 @@ extension VisibilityNode {
             metrics.gauge("periscope_page_points_in_time", label).record(Double(shard.pointsInTimeOpen))
             metrics.gauge("periscope_indexer_failed", label).record(indexers[index].stoppedBecause == nil ? 0 : 1)
         }
+        switch clocks.judgement {
+        case .agreed(let correction):
+            metrics.gauge("periscope_clock_agreed").record(1)
+            metrics.gauge("periscope_clock_correction_seconds").record(Double(correction) / 1e9)
+        case .unknown:
+            metrics.gauge("periscope_clock_agreed").record(0)
+        }
         if let disk = loop.diskGuard {
             metrics.gauge("periscope_disk_free_bytes").record(Double(disk.availableBytes))
             metrics.gauge("periscope_disk_low").record(disk.isLow ? 1 : 0)

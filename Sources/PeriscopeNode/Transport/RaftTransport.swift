@@ -78,6 +78,9 @@ final class RaftTransport: RaftMessageSender, Sendable {
 
     func address(of node: NodeID) -> RPCEndpoint? { peers.addresses.withLock { $0[node] } }
 
+    /// The other members of the region.
+    var peerIDs: [NodeID] { peers.addresses.withLock { $0.keys.sorted() } }
+
     var statistics: Statistics { stats.withLock { $0 } }
 
     /// Snapshots received from leaders and installed since the node started.

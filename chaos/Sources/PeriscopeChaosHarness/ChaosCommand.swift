@@ -8,14 +8,17 @@ import PeriscopeChaos
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "periscope-chaos",
-        abstract: "Run a Periscope region under a seeded workload and fault schedule, then check that nothing acknowledged was lost.",
+        abstract: "Run a Periscope region (or a deployment of regions) under a seeded workload and fault schedule, then check that nothing acknowledged was lost.",
         discussion: """
             For each seed: starts one `periscope node start` per node of the topology (each on its own \
-            loopback address, data and logs in the run's directory), makes them a region, runs concurrent \
+            loopback address, data and logs in the run's directory), makes them a region (or, with a \
+            "regions" topology, a deployment whose first region is the workload namespace's home; reads \
+            outside the home region are eventual), runs concurrent \
             clients (writes with versions, retried and stale writes, strong / read-your-writes / eventual \
             reads, counts, slow paginated scans) while the seed's faults are applied one at a time and \
             healed, then waits for convergence and runs the checkers: acknowledged writes (through every \
-            node), replica digests, index verification, linearizability of strong reads, read-your-writes, \
+            node), replica digests (in each region, and the namespace's across regions), index \
+            verification, linearizability of strong reads, read-your-writes, \
             paging, availability after each heal, and that no node crashed. The same seed gives the same \
             fault schedule and the same client choices.
 
@@ -23,9 +26,11 @@ struct ChaosCommand: AsyncParsableCommand {
             periscope_chaos`, deleted to heal and on exit, SIGINT included), bandwidth (tc htb on lo), kill \
             (-9, restarted at the heal), kill-leader (the node leading the most shards, asked of the admin \
             API), pause (SIGSTOP, SIGCONT at the heal), disk-full (a ballast file fills the node's data \
-            directory, a tmpfs of --node-disk-mb each; deleted at the heal). Kernel faults and disk-full \
+            directory, a tmpfs of --node-disk-mb each; deleted at the heal), clock-skew (a node's wall clock \
+            set seconds or days off through its --unsafe-clock-offset-file; retention then runs every 2 s), \
+            region-cut (every link between one region's nodes and the others'; deployments only). Kernel faults and disk-full \
             need root; there is no proxy mode: \
-            without root, choose kill, kill-leader and pause. Delay and reordering (netem) are not in this \
+            without root, choose kill, kill-leader, pause and clock-skew. Delay and reordering (netem) are not in this \
             machine's kernel and are not offered.
 
             Each run writes report.txt, report.json, history.jsonl and plot.svg under --output. \
@@ -35,7 +40,7 @@ struct ChaosCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A region's topology file (each node on its own IPv4 address).")
+    @Option(help: "A region's topology file (each node on its own IPv4 address), or a deployment's (\"regions\": chaos/topologies/regions3x1.json, regions2x3.json).")
     var topology = "chaos/topologies/region3.json"
 
     @Option(help: "Seeds to run, one after another: '7', '1,5,9' or '1-20'.")
@@ -125,12 +130,13 @@ struct ChaosCommand: AsyncParsableCommand {
         let kinds = try parsedNemeses()
         let settings: ChaosRun.Settings
         do {
-            try Nemesis.preflight(kinds)
+            let topology = try Topology.load(self.topology)
+            try Nemesis.preflight(kinds, topology: topology)
             let binary = periscope ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/periscope"
             guard FileManager.default.isExecutableFile(atPath: binary) else {
                 throw HarnessError("no periscope binary at \(binary) (build it: swift build --product periscope, or pass --periscope)")
             }
-            settings = ChaosRun.Settings(binary: binary, topologyPath: topology, topology: try Topology.load(topology),
+            settings = ChaosRun.Settings(binary: binary, topologyPath: self.topology, topology: topology,
                                          durationMs: Int(duration * 1_000), nemeses: kinds, clients: clients, scanners: scanners,
                                          keys: keys, recoveryBoundSeconds: recoveryBound,
                                          nodeArguments: nodeArgs.split(separator: " ").map(String.init),

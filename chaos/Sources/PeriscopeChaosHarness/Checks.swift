@@ -10,6 +10,7 @@ struct Checks {
     let topology: Topology
     let nodes: NodeProcesses
     let clock: RunClock
+    let namespace: String
     let log: @Sendable (String) -> Void
 
     struct Verdicts {
@@ -48,12 +49,12 @@ struct Checks {
                                        + "median \(Self.seconds(measured[measured.count / 2])), max \(Self.seconds(measured.last!)) "
                                        + "(bound \(Self.seconds(recoveryBoundSeconds)))"))
 
-        results.append(await convergence())
+        results += await convergence()
         let keys = Set(log.all.filter { $0.kind.isWrite }.map(\.key)).sorted()
         for node in topology.nodes.indices {
             let final = await finalReads(keys, through: node, into: log)
             var result = AcknowledgedWritesChecker.check(log.all, final: final.versions)
-            result.checker += " (read through n\(topology.nodes[node].id))"
+            result.checker += " (read through \(topology.nodes[node].name))"
             if !final.unread.isEmpty {
                 result.passed = false
                 result.evidence.insert("\(final.unread.count) keys could not be read: \(final.unread.prefix(5).joined(separator: ", "))", at: 0)
@@ -74,7 +75,7 @@ struct Checks {
     private func crashes(when: String) -> CheckResult {
         let crashed = nodes.crashed()
         return CheckResult(checker: "no node crashed \(when)", passed: crashed.isEmpty,
-                           evidence: crashed.map { "node \(topology.nodes[$0.0].id) exited on its own with status \($0.1); see \(nodes.logPath($0.0))" },
+                           evidence: crashed.map { "node \(topology.nodes[$0.0].name) exited on its own with status \($0.1); see \(nodes.logPath($0.0))" },
                            summary: crashed.isEmpty ? "every node the harness did not kill is running" : "\(crashed.count) crashed")
     }
 
@@ -91,7 +92,7 @@ struct Checks {
                 operation.node = node
                 version += 1
                 do {
-                    let result = try await client.upsert(namespace: "default", .with {
+                    let result = try await client.upsert(namespace: namespace, .with {
                         $0.workflowID = Self.probeKey
                         $0.runID = Workload.runID
                         $0.version = operation.version!
@@ -115,28 +116,49 @@ struct Checks {
         }
     }
 
-    /// Waits (up to 60 s) until every shard's replicas have applied the same index, then
-    /// compares their digests.
-    private func convergence() async -> CheckResult {
-        let deadline = ContinuousClock.now + .seconds(60)
+    /// Waits (up to 90 s) until every shard's replicas in each region have applied the same
+    /// index and, in a deployment, every node holds the same digest of the namespace, then
+    /// compares: one verdict per region, and one across regions.
+    private func convergence() async -> [CheckResult] {
+        let deadline = ContinuousClock.now + .seconds(90)
         var samples: [ReplicaDigestSample] = []
+        var namespaceSamples: [ReplicaDigestSample] = []
         repeat {
             samples = []
+            namespaceSamples = []
             for node in topology.nodes.indices {
                 guard let client = await client(node) else { continue }
                 let digests = try? await client.replicaDigests()
+                let namespaceDigests = topology.isDeployment ? try? await client.replicaDigests(namespace: namespace) : nil
                 await client.close()
                 samples += (digests?.replicas ?? []).map {
                     ReplicaDigestSample(node: node, shard: $0.shardID, appliedIndex: $0.appliedIndex, sha256: $0.sha256, entries: $0.entries)
                 }
+                // Log positions differ between regions: only the executions are compared.
+                namespaceSamples += (namespaceDigests?.replicas ?? []).map {
+                    ReplicaDigestSample(node: node, shard: $0.shardID, appliedIndex: 0, sha256: $0.sha256, entries: $0.entries)
+                }
             }
-            let byShard = Dictionary(grouping: samples, by: \.shard)
-            let settled = Set(samples.map(\.node)).count == topology.nodes.count
-                && byShard.values.allSatisfy { Set($0.map(\.appliedIndex)).count == 1 }
-            if settled { break }
+            let byRegionShard = Dictionary(grouping: samples) { [topology.nodes[$0.node].region, Int($0.shard)] }
+            let regionsSettled = Set(samples.map(\.node)).count == topology.nodes.count
+                && byRegionShard.values.allSatisfy { Set($0.map(\.appliedIndex)).count == 1 }
+            let namespaceSettled = !topology.isDeployment || (Set(namespaceSamples.map(\.node)).count == topology.nodes.count
+                && Dictionary(grouping: namespaceSamples, by: \.shard).values.allSatisfy { Set($0.map(\.sha256)).count == 1 })
+            if regionsSettled && namespaceSettled { break }
             try? await Task.sleep(for: .milliseconds(500))
         } while ContinuousClock.now < deadline
-        return ConvergenceChecker.check(samples, nodes: Array(topology.nodes.indices))
+        var results: [CheckResult] = []
+        for (index, region) in topology.regions.enumerated() {
+            var result = ConvergenceChecker.check(samples.filter { topology.nodes[$0.node].region == index }, nodes: region.nodes)
+            if topology.isDeployment { result.checker += " (region \(region.name))" }
+            results.append(result)
+        }
+        if topology.isDeployment {
+            var result = ConvergenceChecker.check(namespaceSamples, nodes: Array(topology.nodes.indices))
+            result.checker += " across regions (namespace \(namespace))"
+            results.append(result)
+        }
+        return results
     }
 
     /// Strong reads of every key through node `node` (each retried a few times), recorded
@@ -153,7 +175,7 @@ struct Checks {
                 operation.consistency = .strong
                 operation.node = node
                 do {
-                    let found = try await client.execution(namespace: "default", workflowID: key, runID: Workload.runID, consistency: .strong)
+                    let found = try await client.execution(namespace: namespace, workflowID: key, runID: Workload.runID, consistency: .strong)
                     operation.version = found?.version
                     operation.outcome = .ok
                     versions[key] = .some(found?.version)
@@ -177,7 +199,7 @@ struct Checks {
         var evidence: [String] = []
         var checked = 0
         for node in topology.nodes.indices {
-            let name = "n\(topology.nodes[node].id)"
+            let name = topology.nodes[node].name
             guard let client = await client(node) else { evidence.append("\(name): unreachable"); continue }
             let deadline = ContinuousClock.now + .seconds(30)
             var last: Result<Periscope_V1_IndexVerification, any Error> = .failure(HarnessError("not asked"))

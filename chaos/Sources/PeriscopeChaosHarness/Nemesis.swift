@@ -31,7 +31,10 @@ final class Nemesis: Sendable {
 
     /// Refuses what this machine cannot do, before anything starts: kernel faults need root
     /// and the tools; a loopback device with a qdisc of its own is not the harness's to replace.
-    static func preflight(_ kinds: [NemesisKind]) throws {
+    static func preflight(_ kinds: [NemesisKind], topology: Topology) throws {
+        if kinds == [.regionCut] && !topology.isDeployment {
+            throw HarnessError("the region-cut nemesis needs a topology of several regions (e.g. chaos/topologies/regions3x1.json)")
+        }
         let needRoot = kinds.filter(\.needsRoot)
         if !needRoot.isEmpty && geteuid() != 0 {
             throw HarnessError("the nemeses \(needRoot.map(\.rawValue).joined(separator: ", ")) change kernel state (nftables, tc, tmpfs mounts) "
@@ -92,7 +95,7 @@ final class Nemesis: Sendable {
     private func apply(_ event: FaultEvent) async throws -> FaultEvent {
         var event = event
         switch event.kind {
-        case .isolateOne, .split, .bridge, .lossy:
+        case .isolateOne, .split, .bridge, .lossy, .regionCut:
             guard let ruleset = rules.ruleset(for: event, hosts: hosts) else { return event }
             try Shell.run("nft", ["-f", "-"], input: ruleset)
         case .bandwidth:
@@ -104,6 +107,8 @@ final class Nemesis: Sendable {
             nodes.pause(event.target!)
         case .diskFull:
             try nodes.fillDisk(event.target!)
+        case .clockSkew:
+            try nodes.setClockOffset(event.target!, seconds: event.clockOffsetSeconds!)
         case .killLeader:
             let target = try await mostLeadingNode()
             event.target = target
@@ -115,7 +120,7 @@ final class Nemesis: Sendable {
     /// Undoes `event` (restarts a killed node, SIGCONTs a paused one, removes rules).
     func heal(_ event: FaultEvent) throws {
         switch event.kind {
-        case .isolateOne, .split, .bridge, .lossy:
+        case .isolateOne, .split, .bridge, .lossy, .regionCut:
             try removeTable()
         case .bandwidth:
             try removeQdisc()
@@ -125,6 +130,8 @@ final class Nemesis: Sendable {
             if let target = event.target { nodes.resume(target) }
         case .diskFull:
             if let target = event.target { try nodes.emptyDisk(target) }
+        case .clockSkew:
+            if let target = event.target { try nodes.setClockOffset(target, seconds: 0) }
         }
     }
 
@@ -144,17 +151,19 @@ final class Nemesis: Sendable {
         try Shell.run("tc", BandwidthLimit(host: "127.0.0.1", rateKbit: 1).removeCommand)
     }
 
-    /// The running node that leads the most shards, as a running node's admin API says.
+    /// The running node that leads the most shards of the home region (the one taking the
+    /// writes), as a running node's admin API says.
     private func mostLeadingNode() async throws -> Int {
         let topology = nodes.topology
-        for index in topology.nodes.indices where nodes.isRunning(index) {
+        let home = topology.regions[Topology.homeRegion].nodes
+        for index in home where nodes.isRunning(index) {
             guard let client = await topology.client(index, totalTimeout: .seconds(2)) else { continue }
             let status = try? await client.clusterStatus()
             await client.close()
             guard let status else { continue }
             let leaders = status.nodes.filter { $0.leaderCount > 0 }.sorted { $0.leaderCount > $1.leaderCount }
             for leader in leaders {
-                if let target = topology.nodes.firstIndex(where: { String($0.id) == leader.nodeID }), nodes.isRunning(target) {
+                if let target = home.first(where: { String(topology.nodes[$0].id) == leader.nodeID }), nodes.isRunning(target) {
                     return target
                 }
             }

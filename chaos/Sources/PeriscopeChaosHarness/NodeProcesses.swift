@@ -13,28 +13,45 @@ final class NodeProcesses: Sendable {
     /// When set, each node's data directory is a tmpfs of this many MiB of its own (the
     /// disk-full nemesis fills one), mounted before its first start.
     let tmpfsMegabytes: Int?
+    /// When set, every node's wall clock is offset by the seconds in a file of its own
+    /// (`--unsafe-clock-offset-file`, reread every second), which the clock-skew nemesis writes.
+    let skewableClocks: Bool
     private let mounted: Mutex<Set<Int>> = Mutex([])
     private let running: Mutex<[Int: Process]> = Mutex([:])
     private let paused: Mutex<Set<Int>> = Mutex([])
 
-    init(binary: String, directory: String, topology: Topology, extraArguments: [String], tmpfsMegabytes: Int? = nil) {
+    init(binary: String, directory: String, topology: Topology, extraArguments: [String], tmpfsMegabytes: Int? = nil,
+         skewableClocks: Bool = false) {
         self.binary = binary
         self.directory = directory
         self.topology = topology
         self.extraArguments = extraArguments
         self.tmpfsMegabytes = tmpfsMegabytes
+        self.skewableClocks = skewableClocks
     }
 
-    func dataDirectory(_ index: Int) -> String { directory + "/n\(topology.nodes[index].id)/data" }
-    func logPath(_ index: Int) -> String { directory + "/n\(topology.nodes[index].id)/node.log" }
+    func homeDirectory(_ index: Int) -> String { directory + "/" + topology.nodes[index].name }
+    func dataDirectory(_ index: Int) -> String { homeDirectory(index) + "/data" }
+    func logPath(_ index: Int) -> String { homeDirectory(index) + "/node.log" }
+    private func clockOffsetPath(_ index: Int) -> String { homeDirectory(index) + "/clock-offset" }
+
+    /// Sets node `index`'s wall clock `seconds` off the real one (0: back to the real clock);
+    /// it takes effect within a second, without a restart.
+    func setClockOffset(_ index: Int, seconds: Int) throws {
+        guard skewableClocks else { throw HarnessError("the nodes were started without --unsafe-clock-offset-file") }
+        // Written whole, then renamed: the node must never read half a line.
+        let temporary = clockOffsetPath(index) + ".new"
+        try Data("\(seconds < 0 ? "-" : "+")\(seconds.magnitude)\n".utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, clockOffsetPath(index)) == 0 else { throw HarnessError("rename \(temporary): errno \(errno)") }
+    }
 
     /// Starts node `index` (`--wait-for-init`: the first start waits for the region's init).
     func start(_ index: Int) throws {
         let node = topology.nodes[index]
-        let home = directory + "/n\(node.id)"
+        let home = homeDirectory(index)
         try FileManager.default.createDirectory(atPath: home + "/data", withIntermediateDirectories: true)
         if let megabytes = tmpfsMegabytes, mounted.withLock({ $0.insert(index).inserted }) {
-            try Shell.run("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "periscope-chaos-n\(node.id)", home + "/data"])
+            try Shell.run("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "periscope-chaos-\(node.name)", home + "/data"])
         }
         if !FileManager.default.fileExists(atPath: logPath(index)) {
             _ = FileManager.default.createFile(atPath: logPath(index), contents: nil)
@@ -45,7 +62,11 @@ final class NodeProcesses: Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["node", "start", "--wait-for-init", "--node-id", "\(node.id)", "--host", node.host,
                              "--port", "\(node.port)", "--data", home + "/data", "--log-level", "notice"]
-            + (topology.region.map { ["--region", $0] } ?? []) + extraArguments
+            + ["--region", topology.regions[node.region].name] + extraArguments
+        if skewableClocks {
+            if !FileManager.default.fileExists(atPath: clockOffsetPath(index)) { try setClockOffset(index, seconds: 0) }
+            process.arguments! += ["--unsafe-clock-offset-file", clockOffsetPath(index)]
+        }
         process.standardOutput = log
         process.standardError = log
         try process.run()

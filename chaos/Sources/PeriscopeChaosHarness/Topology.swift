@@ -1,31 +1,45 @@
 import Foundation
 import PeriscopeClient
 
-/// A region's topology file, as `periscope cluster init --topology` reads it:
-/// `{"region": "local", "shards": 4, "nodes": [{"id": 1, "host": "127.0.0.2", "port": 7280}, ...]}`.
-/// Each node must have its own IPv4 address: the network faults cut links between addresses.
-struct Topology: Decodable {
-    struct Node: Decodable {
+/// What a chaos run starts: one region, as `periscope cluster init --topology` reads it
+/// (`{"region": "chaos", "shards": 4, "nodes": [{"id": 1, "host": "127.0.90.1", "port": 7290}, ...]}`),
+/// or a deployment of regions (`{"shards": 4, "regions": [{"region": "A", "nodes": [...]}, ...]}`,
+/// the first region the namespace's home). Every node needs its own IPv4 address: the network
+/// faults cut links between addresses.
+struct Topology {
+    struct Node {
         var id: UInt64
         var host: String
         var port: Int
+        /// Index into `regions`.
+        var region: Int
+        /// Unique in the run: "n2", or "B-n2" in a deployment (ids repeat across regions).
+        var name: String
         var address: String { "\(host):\(port)" }
     }
 
-    var region: String?
+    struct Region {
+        var name: String
+        /// Indexes into `nodes`.
+        var nodes: [Int]
+    }
+
     var shards: Int
     var nodes: [Node]
+    var regions: [Region]
+
+    /// Several regions: writes go to the namespace's home (the first region) and replicate
+    /// to the others asynchronously.
+    var isDeployment: Bool { regions.count > 1 }
+    /// The region that takes the namespace's writes.
+    static let homeRegion = 0
+
+    func isHome(_ node: Int) -> Bool { nodes[node].region == Self.homeRegion }
 
     static func load(_ path: String) throws -> Topology {
-        let topology: Topology
-        do {
-            topology = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw HarnessError("cannot read the topology file \(path): \(error)")
-        }
-        guard topology.nodes.count >= 3 else {
-            throw HarnessError("\(path): a chaos run needs a region of at least 3 nodes; it has \(topology.nodes.count)")
-        }
+        let file: TopologyFile
+        do { file = try TopologyFile.load(path) } catch { throw HarnessError(error.description) }
+        let topology = try make(file, path)
         let hosts = topology.nodes.map(\.host)
         guard Set(hosts).count == hosts.count else {
             throw HarnessError("\(path): every node needs its own address (the faults cut links between addresses); got \(hosts)")
@@ -48,6 +62,38 @@ struct Topology: Decodable {
     private static func isIPv4(_ host: String) -> Bool {
         var address = in_addr()
         return inet_pton(AF_INET, host, &address) == 1
+    }
+
+    private static func make(_ file: TopologyFile, _ path: String) throws -> Topology {
+        if let nodes = file.nodes {
+            guard nodes.count >= 3 else {
+                throw HarnessError("\(path): a chaos run needs a region of at least 3 nodes; it has \(nodes.count)")
+            }
+            return make([TopologyFile.Region(region: file.region ?? "chaos", nodes: nodes)], shards: file.shards, deployment: false)
+        }
+        let regions = file.regions ?? []
+        let names = regions.map(\.region)
+        guard regions.count >= 2, Set(names).count == names.count, !names.contains("") else {
+            throw HarnessError("\(path): a deployment needs at least 2 regions, each with its own name; got \(names)")
+        }
+        for region in regions where region.nodes.isEmpty || Set(region.nodes.map(\.id)).count != region.nodes.count {
+            throw HarnessError("\(path): region \(region.region) needs at least one node, each with its own id")
+        }
+        guard regions.reduce(0, { $0 + $1.nodes.count }) >= 3 else {
+            throw HarnessError("\(path): a chaos run needs at least 3 nodes in all")
+        }
+        return make(regions, shards: file.shards, deployment: true)
+    }
+
+    private static func make(_ regions: [TopologyFile.Region], shards: Int?, deployment: Bool) -> Topology {
+        var topology = Topology(shards: shards ?? 4, nodes: [], regions: [])
+        for (index, region) in regions.enumerated() {
+            topology.regions.append(.init(name: region.region, nodes: Array(topology.nodes.count..<topology.nodes.count + region.nodes.count)))
+            topology.nodes += region.nodes.map {
+                Node(id: $0.id, host: $0.host, port: $0.port, region: index, name: deployment ? "\(region.region)-n\($0.id)" : "n\($0.id)")
+            }
+        }
+        return topology
     }
 }
 

@@ -11,13 +11,19 @@ import Synchronization
 /// eventual point reads, counts) on a small key space so that operations on one execution
 /// overlap, plus scanners paging through the namespace slowly enough to span faults. Every
 /// operation goes into the history with its invocation, completion and outcome.
+///
+/// In a deployment of regions, clients are spread over every region's nodes; each stays in
+/// its region. Writes from any region go to the namespace's home. Reads outside the home
+/// region are asked for as eventual, because that is what they are (replication between
+/// regions is asynchronous), and read-your-writes tokens are used only in the region that
+/// issued them; scanners page in the home region.
 struct Workload: Sendable {
     struct Options: Sendable {
         var seed: UInt64
         var clients: Int
         var scanners: Int
         var keys: Int
-        var namespace = "default"
+        var namespace: String
         /// Pause between a client's operations (keeps a debug cluster on 2 cores responsive).
         var thinkMs: ClosedRange<Int> = 5...25
         var scanPageSize = 10
@@ -47,10 +53,21 @@ struct Workload: Sendable {
         }
     }
 
-    /// A client for `client`'s seed node (client i asks node i mod n), falling back to others.
+    /// The nodes `client` may be seeded at, in the order it tries them: point-operation
+    /// client i starts at node i mod n, scanner j at the home region's node j mod m; each
+    /// falls back to the other nodes of its own region.
+    func candidates(_ client: Int) -> [Int] {
+        let isScanner = client >= options.clients
+        let first = isScanner ? topology.regions[Topology.homeRegion].nodes[(client - options.clients) % topology.regions[Topology.homeRegion].nodes.count]
+            : client % topology.nodes.count
+        let region = topology.regions[topology.nodes[first].region].nodes
+        let start = region.firstIndex(of: first)!
+        return (0..<region.count).map { region[(start + $0) % region.count] }
+    }
+
+    /// A client for `client`'s first reachable candidate node.
     func connect(_ client: Int) async -> (PeriscopeClient, Int)? {
-        for offset in 0..<topology.nodes.count {
-            let index = (client + offset) % topology.nodes.count
+        for index in candidates(client) {
             if let connected = await topology.client(index, totalTimeout: .seconds(5), callTimeout: .seconds(2)) {
                 return (connected, index)
             }
@@ -88,6 +105,7 @@ struct Workload: Sendable {
         await repeatedly(id, untilMs: untilMs) { client, node in
             let roll = Int.random(in: 0..<100, using: &state.random)
             let key = key(Int.random(in: 0..<options.keys, using: &state.random))
+            let home = topology.isHome(node)
             switch roll {
             case 0..<14: await write(.start, key, versions.next(), client, node, id, &state)
             case 14..<36: await write(.upsert, key, versions.next(), client, node, id, &state)
@@ -97,13 +115,13 @@ struct Workload: Sendable {
                 if let (kind, key, version) = state.lastWrite { await write(kind, key, version, client, node, id, &state) }
             case 51..<54:
                 if let (version, _) = state.acknowledged[key], version > 1 { await write(.upsert, key, version - 1, client, node, id, &state) }
-            case 54..<84: await read(key, .strong, nil, client, node, id)
+            case 54..<84: await read(key, home ? .strong : .eventual, nil, client, node, id)
             case 84..<92:
                 if let (mine, (version, token)) = state.acknowledged.randomElement(using: &state.random) {
-                    await read(mine, .readYourWrites(token), version, client, node, id)
+                    if home { await read(mine, .readYourWrites(token), version, client, node, id) } else { await read(mine, .eventual, nil, client, node, id) }
                 }
             case 92..<97: await read(key, .eventual, nil, client, node, id)
-            default: await count(client, node, id)
+            default: await count(home ? .strong : .eventual, client, node, id)
             }
             try? await Task.sleep(for: .milliseconds(Int.random(in: options.thinkMs, using: &state.random)))
         }
@@ -159,13 +177,13 @@ struct Workload: Sendable {
         history.append(operation)
     }
 
-    private func count(_ client: PeriscopeClient, _ node: Int, _ id: Int) async {
+    private func count(_ consistency: Consistency, _ client: PeriscopeClient, _ node: Int, _ id: Int) async {
         var operation = HistoryOperation(client: id, kind: .count, invokedNanoseconds: clock.nowNs, completedNanoseconds: nil, outcome: .failed)
         operation.node = node
-        operation.consistency = .strong
+        operation.consistency = consistency == .strong ? .strong : .eventual
         do {
             let result = try await client.count(namespace: options.namespace, query: "WorkflowType = '\(Self.workflowType)' GROUP BY ExecutionStatus",
-                                                consistency: .strong)
+                                                consistency: consistency)
             operation.count = result.count
             operation.outcome = .ok
         } catch {

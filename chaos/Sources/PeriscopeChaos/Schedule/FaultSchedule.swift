@@ -23,12 +23,19 @@ public enum NemesisKind: String, CaseIterable, Codable, Sendable {
     /// One node's data directory (a tmpfs of its own) filled by a ballast file; deleting
     /// the file heals it.
     case diskFull = "disk-full"
+    /// One node's wall clock set off by seconds to minutes, or by days (more than a
+    /// namespace's retention), through the node's `--unsafe-clock-offset-file`; set back at
+    /// the heal. Monotonic time is left alone: timers and Raft ticks do not see it.
+    case clockSkew = "clock-skew"
+    /// Every node of one region cut off from every node of the other regions (a deployment
+    /// of regions only; the nodes within each side still reach each other).
+    case regionCut = "region-cut"
 
-    /// Partitions and loss are nftables rules; bandwidth is a `tc` class.
+    /// Partitions and loss are nftables rules; bandwidth is a `tc` class; disks are tmpfs mounts.
     public var needsRoot: Bool { isNetwork || self == .bandwidth || self == .diskFull }
 
     /// Partitions and loss are kernel rules between node addresses; the others act on processes.
-    public var isNetwork: Bool { self == .isolateOne || self == .split || self == .bridge || self == .lossy }
+    public var isNetwork: Bool { self == .isolateOne || self == .split || self == .bridge || self == .lossy || self == .regionCut }
 }
 
 /// One fault in a run: what, when (milliseconds from the run's start), and on which nodes
@@ -45,15 +52,30 @@ public struct FaultEvent: Codable, Equatable, Sendable {
     public var lossPercent: Int?
     /// The bandwidth of everything to and from the target, in kbit/s (`bandwidth`).
     public var rateKbit: Int? = nil
+    /// How far the target's wall clock is set off, in seconds (`clock-skew`).
+    public var clockOffsetSeconds: Int? = nil
+    /// The region cut off (`region-cut`), an index into the topology's regions.
+    public var region: Int? = nil
 
-    /// "kill n2", "lossy n3 25%": nodes numbered from 1 in the topology's order.
+    /// "kill n2", "lossy n3 25%", "clock-skew n1 -4d 3h": nodes numbered from 1 in the
+    /// topology's order (across regions), regions from 1.
     public var label: String {
         var text = kind.rawValue
         if let target { text += " n\(target + 1)" }
-        if kind == .split || kind == .bridge { text += " (\(blocked.count) links cut)" }
+        if let region { text += " r\(region + 1)" }
+        if kind == .split || kind == .bridge || kind == .regionCut { text += " (\(blocked.count) links cut)" }
         if let lossPercent { text += " \(lossPercent)%" }
         if let rateKbit { text += " \(rateKbit) kbit/s" }
+        if let clockOffsetSeconds { text += " " + Self.describeOffset(clockOffsetSeconds) }
         return text
+    }
+
+    /// "+45 s", "-4d 3h 20m".
+    static func describeOffset(_ seconds: Int) -> String {
+        let sign = seconds < 0 ? "-" : "+"
+        let magnitude = seconds.magnitude
+        guard magnitude >= 86_400 else { return "\(sign)\(magnitude) s" }
+        return "\(sign)\(magnitude / 86_400)d \(magnitude % 86_400 / 3_600)h \(magnitude % 3_600 / 60)m"
     }
 }
 
@@ -84,11 +106,18 @@ public struct FaultSchedule: Equatable, Sendable {
         public var quietMs: ClosedRange<Int> = 2_000...4_000
         public var lossPercent: ClosedRange<Int> = 10...40
         public var rateKbit: ClosedRange<Int> = 128...1_024
+        /// Clock offsets: half of them small (seconds to minutes), half larger than the
+        /// default retention of 3 days (days), each ahead or behind.
+        public var smallClockOffsetSeconds: ClosedRange<Int> = 2...120
+        public var largeClockOffsetSeconds: ClosedRange<Int> = 4 * 86_400...6 * 86_400
+        /// The nodes of each region (indexes into the nodes); one region of every node by default.
+        public var regions: [[Int]]
 
-        public init(durationMs: Int, nodes: Int, kinds: [NemesisKind]) {
+        public init(durationMs: Int, nodes: Int, kinds: [NemesisKind], regions: [[Int]]? = nil) {
             self.durationMs = durationMs
             self.nodes = nodes
             self.kinds = kinds
+            self.regions = regions ?? [Array(0..<nodes)]
         }
     }
 
@@ -96,7 +125,7 @@ public struct FaultSchedule: Equatable, Sendable {
         precondition(options.nodes >= 2, "a fault schedule needs at least 2 nodes; got \(options.nodes)")
         var random = SeededRandom(seed: seed)
         var events: [FaultEvent] = []
-        let kinds = options.kinds.filter { $0 != .bridge || options.nodes >= 3 }
+        let kinds = options.kinds.filter { ($0 != .bridge || options.nodes >= 3) && ($0 != .regionCut || options.regions.count >= 2) }
         var now = Int.random(in: options.quietMs, using: &random)
         while !kinds.isEmpty {
             let length = Int.random(in: options.faultMs, using: &random)
@@ -135,6 +164,15 @@ public struct FaultSchedule: Equatable, Sendable {
             event.rateKbit = Int.random(in: options.rateKbit, using: &random)
         case .killLeader:
             break  // the leader is found when the fault starts
+        case .clockSkew:
+            event.target = Int.random(in: 0..<nodes, using: &random)
+            let range = Bool.random(using: &random) ? options.smallClockOffsetSeconds : options.largeClockOffsetSeconds
+            event.clockOffsetSeconds = Int.random(in: range, using: &random) * (Bool.random(using: &random) ? 1 : -1)
+        case .regionCut:
+            let region = Int.random(in: 0..<options.regions.count, using: &random)
+            event.region = region
+            let inside = Set(options.regions[region])
+            event.blocked = pairs(across: inside, all.filter { !inside.contains($0) })
         }
         return event
     }

@@ -1,0 +1,108 @@
+import Foundation
+
+/// What this node knows of its region's wall clocks, and the time it may stamp with.
+///
+/// Two things read the wall clock and write what they read into the replicated state:
+/// retention (the horizon: closed partitions older than now − retention are dropped on every
+/// replica) and deletes (a tombstone is filed in the partition of its time, and expires with
+/// it). One node's clock days ahead would drop every closed execution of the region; days
+/// behind, its tombstones would be expired the moment they are written, so a retried older
+/// write brings the deleted execution back. Both were found by the chaos harness's
+/// clock-skew nemesis (docs/reliability.md).
+///
+/// So a node stamps with the *region's* time: its own clock, corrected by the median of its
+/// clock's offsets from the members it measured recently (itself counting as offset 0), but
+/// only while a majority of the region (itself included) agrees with that median within
+/// `maxOffset`. (The members of a region of one node are the other regions' nodes, one per
+/// region: alone, it could not tell its clock is off.) A node whose clock alone is off uses the others' time; a node that cannot
+/// compare with a majority (cut off, or the clocks disagree) stamps nothing: retention waits
+/// and deletes are refused as unavailable. Pure: the shell (`ClockMonitor`) feeds it samples
+/// and the monotonic time.
+public struct ClockAgreement: Sendable {
+    /// One measurement of a peer's clock against this node's (Cristian's algorithm): the
+    /// peer's wall time minus this node's at the middle of the round trip, within ± half the
+    /// round trip.
+    public struct Sample: Sendable, Equatable {
+        public var offsetNanoseconds: Int64
+        public var uncertaintyNanoseconds: Int64
+        /// When it was taken, by this node's monotonic clock and by its wall clock: a jump of
+        /// the wall clock since then shifts the offset by as much (see `judge`).
+        public var takenAt: ContinuousClock.Instant
+        public var localWallNanoseconds: Int64
+
+        public init(offsetNanoseconds: Int64, uncertaintyNanoseconds: Int64, takenAt: ContinuousClock.Instant, localWallNanoseconds: Int64) {
+            self.offsetNanoseconds = offsetNanoseconds
+            self.uncertaintyNanoseconds = uncertaintyNanoseconds
+            self.takenAt = takenAt
+            self.localWallNanoseconds = localWallNanoseconds
+        }
+
+        /// The offset as of `now` (monotonic) and `wallNow` (this node's wall clock): less
+        /// whatever this node's wall clock gained on its monotonic clock since the sample.
+        /// A clock set days ahead is therefore judged at once, not at the next measurement.
+        func offset(now: ContinuousClock.Instant, wallNow: Int64) -> Int64 {
+            let wallElapsed = wallNow - localWallNanoseconds
+            let monotonicElapsed = ClockAgreement.nanoseconds(now - takenAt)
+            return offsetNanoseconds - (wallElapsed - monotonicElapsed)
+        }
+    }
+
+    public enum Judgement: Sendable, Equatable {
+        /// Add this to the local wall clock to get the region's time (0 while the local
+        /// clock agrees with the region's).
+        case agreed(correctionNanoseconds: Int64)
+        /// No time can be trusted: why.
+        case unknown(String)
+    }
+
+    /// How far two clocks may differ and still count as agreeing.
+    public let maxOffset: Duration
+    /// A sample older than this is not used (a clock may have jumped since).
+    public let freshFor: Duration
+    /// By peer: a node id, or a remote region's name.
+    public private(set) var samples: [String: Sample] = [:]
+
+    public init(maxOffset: Duration, freshFor: Duration) {
+        self.maxOffset = maxOffset
+        self.freshFor = freshFor
+    }
+
+    public mutating func record(_ sample: Sample, from peer: String) { samples[peer] = sample }
+
+    /// Forgets peers that left.
+    public mutating func keep(only members: Set<String>) { samples = samples.filter { members.contains($0.key) } }
+
+    /// The region's time relative to this node's clock, given `members` voters (this node
+    /// included), the monotonic time now and this node's wall clock now.
+    public func judge(members: Int, now: ContinuousClock.Instant, wallNow: Int64) -> Judgement {
+        let fresh = samples.values.filter { now - $0.takenAt <= freshFor }.map {
+            (offsetNanoseconds: $0.offset(now: now, wallNow: wallNow), uncertaintyNanoseconds: $0.uncertaintyNanoseconds)
+        }
+        let values = ([(offsetNanoseconds: Int64(0), uncertaintyNanoseconds: Int64(0))] + fresh).sorted { $0.offsetNanoseconds < $1.offsetNanoseconds }
+        let majority = members / 2 + 1
+        guard values.count >= majority else {
+            return .unknown("it measured the clocks of \(values.count - 1) other members of \(members - 1) in the last "
+                + "\(freshFor); it needs \(majority - 1) to know the region's time")
+        }
+        let middle = values[(values.count - 1) / 2]
+        let median = middle.offsetNanoseconds
+        let bound = Self.nanoseconds(maxOffset)
+        let agreeing = values.filter { ($0.offsetNanoseconds - median).magnitude <= UInt64(bound + $0.uncertaintyNanoseconds) }
+        guard agreeing.count >= majority else {
+            let described = values.map { Self.describe($0.offsetNanoseconds) }.joined(separator: ", ")
+            return .unknown("the clocks of the members it measured disagree (offsets from this node's: \(described)); "
+                + "fewer than \(majority) agree within \(maxOffset)")
+        }
+        // Within the bound, or within what the measurement cannot tell apart: no correction.
+        return .agreed(correctionNanoseconds: median.magnitude <= UInt64(bound + middle.uncertaintyNanoseconds) ? 0 : median)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    /// "+0.003 s", "-345600.120 s".
+    public static func describe(_ nanoseconds: Int64) -> String {
+        (nanoseconds < 0 ? "-" : "+") + String(format: "%.3f s", Double(nanoseconds.magnitude) / 1e9)
+    }
+}

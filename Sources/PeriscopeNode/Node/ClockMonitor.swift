@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import PeriscopeAPI
+import PeriscopeModel
+import PeriscopeRaft
+import PeriscopeRPC
+import Synchronization
+
+/// Measures this node's wall clock against every other member's, once per
+/// `clockCheckInterval` (a `ReadClock` call each, timed by the monotonic clock), and gives
+/// the region's time to what stamps it into replicated state: retention horizons and delete
+/// tombstones (`ClockAgreement` says why and how). Logs when the node's clock leaves or
+/// rejoins the region's; `/metrics` has `periscope_clock_agreed` and
+/// `periscope_clock_correction_seconds`.
+final class ClockMonitor: Sendable {
+    private let agreement: Mutex<ClockAgreement>
+    private let wallClock: @Sendable () -> Timestamp
+    /// The judgement last logged (a change is logged once).
+    private let lastLogged = Mutex<ClockAgreement.Judgement?>(nil)
+    /// Whose clocks this node compares with its own.
+    struct Peer: Sendable {
+        /// A region member's node id, or another region's name.
+        var key: String
+        var endpoint: RPCEndpoint
+        /// A region member must answer with its own id (a stale address is not measured).
+        var nodeID: NodeID?
+    }
+
+    /// The region's other members now; for a region of one node, a node of each other region.
+    private let peers: @Sendable () -> [Peer]
+
+    init(maxOffset: Duration, wallClock: @escaping @Sendable () -> Timestamp, peers: @escaping @Sendable () -> [Peer]) {
+        agreement = Mutex(ClockAgreement(maxOffset: maxOffset, freshFor: .seconds(5)))
+        self.wallClock = wallClock
+        self.peers = peers
+    }
+
+    var judgement: ClockAgreement.Judgement { judge(wallNow: wallClock()) }
+
+    private func judge(wallNow: Timestamp) -> ClockAgreement.Judgement {
+        let members = peers().count + 1
+        return agreement.withLock { $0.judge(members: members, now: .now, wallNow: wallNow.nanosecondsSinceEpoch) }
+    }
+
+    /// The region's time now, or UNAVAILABLE saying why this node cannot know it.
+    func regionTime(node: NodeID) throws -> Timestamp {
+        let wallNow = wallClock()
+        switch judge(wallNow: wallNow) {
+        case .agreed(let correction):
+            return Timestamp(nanosecondsSinceEpoch: wallNow.nanosecondsSinceEpoch + correction)
+        case .unknown(let why):
+            throw RPCStatus(.unavailable, "node \(node) cannot stamp a time the region agrees on: \(why)")
+        }
+    }
+
+    func run(_ node: VisibilityNode) async {
+        while !Task.isCancelled {
+            let peers = self.peers()
+            agreement.withLock { $0.keep(only: Set(peers.map(\.key))) }
+            await withTaskGroup(of: (String, ClockAgreement.Sample?).self) { group in
+                for peer in peers {
+                    group.addTask { (peer.key, await self.measure(peer, node: node)) }
+                }
+                for await (peer, sample) in group {
+                    if let sample { agreement.withLock { $0.record(sample, from: peer) } }
+                }
+            }
+            logChange(node)
+            try? await Task.sleep(for: node.configuration.clockCheckInterval)
+        }
+    }
+
+    /// One round trip to `peer`: its clock against the middle of the trip on this node's.
+    private func measure(_ peer: Peer, node: VisibilityNode) async -> ClockAgreement.Sample? {
+        let sent = ContinuousClock.now
+        let sentWall = wallClock()
+        guard let client = try? await node.transport.pool.client(for: peer.endpoint),
+              let answer = try? await client.unary(ClusterPeerMethods.readClock, .with { $0.fromNode = node.nodeID }, timeout: .seconds(1)),
+              peer.nodeID.map({ answer.nodeID == $0 }) ?? true
+        else { return nil }
+        let received = ContinuousClock.now
+        let halfTrip = ClockAgreement.nanoseconds(received - sent) / 2
+        let middle = sentWall.nanosecondsSinceEpoch + halfTrip
+        return ClockAgreement.Sample(offsetNanoseconds: answer.wallClockUnixNanos - middle, uncertaintyNanoseconds: halfTrip,
+                                     takenAt: sent + .nanoseconds(halfTrip), localWallNanoseconds: middle)
+    }
+
+    private func logChange(_ node: VisibilityNode) {
+        // Logged when the kind changes (agrees, corrected, unknown), not each measurement.
+        func kind(_ judgement: ClockAgreement.Judgement?) -> Int? {
+            switch judgement {
+            case .agreed(0): 0
+            case .agreed: 1
+            case .unknown: 2
+            case nil: nil
+            }
+        }
+        let now = judgement
+        let previous = lastLogged.withLock { last in
+            defer { last = now }
+            return last
+        }
+        guard kind(previous) != kind(now) else { return }
+        switch now {
+        case .agreed(0):
+            if previous != nil { node.logger.notice("this node's clock agrees with the region's again") }
+        case .agreed(let correction):
+            node.logger.warning("this node's wall clock is off the region's: retention and deletes use the region's time", metadata: [
+                "correction": "\(ClockAgreement.describe(correction))", "bound": "\(node.configuration.maxClockOffset)",
+            ])
+        case .unknown(let why):
+            // At start the other members may not be listening yet: that is not worth a warning.
+            let level: Logger.Level = previous == nil ? .info : .warning
+            node.logger.log(level: level, "no time the region agrees on: retention waits and deletes are refused", metadata: ["why": "\(why)"])
+        }
+    }
+}
