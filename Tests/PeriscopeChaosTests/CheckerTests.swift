@@ -155,3 +155,39 @@ import Testing
         #expect(!none.passed && noSeconds == nil)
     }
 }
+
+@Suite struct FinalCountsCheckerTests {
+    typealias Count = FinalCountsChecker.NodeCount
+    /// a: closed at 3; b: running at 4; c: deleted; d: version 5 is both a close and a stale upsert.
+    let history = [
+        H.write(.start, "a", 1), H.write(.close, "a", 3), H.write(.upsert, "b", 4, .unknown), H.write(.start, "c", 2),
+        H.write(.delete, "c", 6), H.write(.close, "d", 5), H.write(.upsert, "d", 5), H.write(.upsert, "e", 7, .failed),
+    ]
+    let final: [String: Int64?] = ["a": 3, "b": 4, "c": Int64?.none, "d": 5]
+
+    @Test func countsThatMatchTheFinalReadsPass() {
+        for completed: Int64 in [1, 2] {  // d either way
+            let counts = [Count(node: "n1", total: 3, byStatus: ["Running": 3 - completed, "Completed": completed])]
+            let result = FinalCountsChecker.check(history, final: final, counts: counts)
+            #expect(result.passed, "\(result.evidence)")
+        }
+    }
+
+    @Test func aMissedDoubledOrStaleCountFails() {
+        let cases: [(Count, String)] = [
+            (Count(node: "n1", total: 2, byStatus: ["Running": 1, "Completed": 1]), "n1 counted 2 executions; the final reads found 3"),
+            (Count(node: "n2", total: 4, byStatus: ["Running": 2, "Completed": 2]), "n2 counted 4 executions"),
+            // b counted closed: a status no final version had.
+            (Count(node: "n3", total: 3, byStatus: ["Running": 0, "Completed": 3]), "n3 counted 0 Running; the final reads imply 1 to 2"),
+            (Count(node: "n4", total: 3, byStatus: ["Running": 2, "Completed": 1, "Terminated": 1]), "statuses no write set"),
+        ]
+        for (count, says) in cases {
+            let result = FinalCountsChecker.check(history, final: final, counts: [count])
+            #expect(!result.passed && result.evidence.contains { $0.contains(says) }, "\(count): \(result.evidence)")
+        }
+        #expect(!FinalCountsChecker.check(history, final: final, counts: []).passed, "no count at all")
+        // A final version no write produced (a failed write's) is named.
+        let phantom = FinalCountsChecker.check(history, final: ["e": 7], counts: [Count(node: "n1", total: 1, byStatus: ["Running": 1])])
+        #expect(phantom.evidence.contains { $0.contains("key e read at version 7, which no write produced") }, "\(phantom.evidence)")
+    }
+}

@@ -30,7 +30,11 @@ final class ClockMonitor: Sendable {
     private let peers: @Sendable () -> [Peer]
 
     init(maxOffset: Duration, wallClock: @escaping @Sendable () -> Timestamp, peers: @escaping @Sendable () -> [Peer]) {
-        agreement = Mutex(ClockAgreement(maxOffset: maxOffset, freshFor: .seconds(5)))
+        // A sample stays usable for a minute: it is corrected for any step of this node's
+        // own wall clock since (see `ClockAgreement.Sample.offset`), so what ages it is only
+        // drift (100 ppm is 6 ms a minute) and a peer's step, which a majority outvotes. A
+        // node cut off keeps stamping for that minute instead of refusing deletes at once.
+        agreement = Mutex(ClockAgreement(maxOffset: maxOffset, freshFor: .seconds(60)))
         self.wallClock = wallClock
         self.peers = peers
     }

@@ -196,9 +196,10 @@ struct RetentionTask {
             do {
                 now = try node.clocks.regionTime(node: node.nodeID)
             } catch {
-                // A horizon from a clock days ahead would drop every closed execution.
-                node.configuration.logger.warning("retention skipped: \(error)")
-                try? await Task.sleep(for: node.configuration.retentionInterval)
+                // A horizon from a clock days ahead would drop every closed execution. Asked
+                // again soon: at start the other members' clocks are not measured yet.
+                node.configuration.logger.notice("retention postponed: \(error)")
+                try? await Task.sleep(for: min(node.configuration.retentionInterval, .seconds(10)))
                 continue
             }
             for namespace in node.catalog.namespaces where !Task.isCancelled {

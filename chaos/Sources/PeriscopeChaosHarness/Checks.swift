@@ -51,8 +51,10 @@ struct Checks {
 
         results += await convergence()
         let keys = Set(log.all.filter { $0.kind.isWrite }.map(\.key)).sorted()
+        var finalVersions: [String: Int64?] = [:]
         for node in topology.nodes.indices {
             let final = await finalReads(keys, through: node, into: log)
+            if node == 0 { finalVersions = final.versions }
             var result = AcknowledgedWritesChecker.check(log.all, final: final.versions)
             result.checker += " (read through \(topology.nodes[node].name))"
             if !final.unread.isEmpty {
@@ -62,6 +64,7 @@ struct Checks {
             results.append(result)
         }
         results.append(await indexes())
+        results.append(FinalCountsChecker.check(log.all, final: finalVersions.filter { $0.key != Self.probeKey }, counts: await counts()))
         let history = log.all
         results.append(LinearizabilityChecker.check(history))
         results.append(ReadYourWritesChecker.check(history))
@@ -230,6 +233,36 @@ struct Checks {
         }
         return CheckResult(checker: "indexes", passed: evidence.isEmpty, evidence: evidence,
                            summary: "\(checked) shard replicas' indexes recomputed from their records")
+    }
+
+    /// A strong count of the workload's executions by status through every node (each
+    /// retried a few times); nodes that could not count are left out (and the checker says so
+    /// when none could).
+    private func counts() async -> [FinalCountsChecker.NodeCount] {
+        var counts: [FinalCountsChecker.NodeCount] = []
+        for node in topology.nodes.indices {
+            guard let client = await client(node) else { continue }
+            for _ in 0..<5 {
+                if let result = try? await client.count(namespace: namespace, query: "WorkflowType = '\(Workload.workflowType)' GROUP BY ExecutionStatus",
+                                                        consistency: .strong) {
+                    var byStatus: [String: Int64] = [:]
+                    for group in result.groups {
+                        let value = group.values.first.map { value -> String in
+                            switch value.value {
+                            case .keyword(let text)?, .text(let text)?: text
+                            default: "\(value)"
+                            }
+                        } ?? "(none)"
+                        byStatus[value, default: 0] += group.count
+                    }
+                    counts.append(.init(node: topology.nodes[node].name, total: result.count, byStatus: byStatus))
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            await client.close()
+        }
+        return counts
     }
 
     private func client(_ node: Int) async -> PeriscopeClient? { await topology.client(node, totalTimeout: .seconds(10)) }
