@@ -80,6 +80,21 @@ import Testing
         #expect(measured.judge(members: 3, now: start, wallNow: Self.wall) == .agreed(correctionNanoseconds: 0))
     }
 
+    @Test func withAnEvenCountEitherMiddleMayBeTheMedian() {
+        // Five members, one not measured: the lower middle (0) has 2 within 0.5 s, the upper
+        // (0.4 s) has 3: a majority, and within the bound of this node's clock.
+        let judged = agreement(["2": -Self.days5, "3": 400_000_000, "4": 800_000_000]).judge(members: 5, now: start, wallNow: Self.wall)
+        #expect(judged == .agreed(correctionNanoseconds: 0))
+    }
+
+    @Test func garbageOffsetsAreDroppedNotComputedWith() {
+        // A peer answering a time 158 years off is not a clock: left out, the other two agree.
+        let judged = agreement(["2": 0, "3": 5_000_000_000_000_000_000]).judge(members: 3, now: start, wallNow: Self.wall)
+        #expect(judged == .agreed(correctionNanoseconds: 0))
+        // This node's own wall clock read as nonsense: no sample can be carried over to it.
+        #expect(agreement(["2": 0, "3": 0]).judge(members: 3, now: start, wallNow: .min) != .agreed(correctionNanoseconds: 0))
+    }
+
     @Test func membersThatLeftAreForgotten() {
         var kept = agreement(["2": 0, "3": 0, "9": Self.days5])
         kept.keep(only: ["2", "3"])

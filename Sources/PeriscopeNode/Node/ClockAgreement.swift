@@ -40,10 +40,13 @@ public struct ClockAgreement: Sendable {
         /// The offset as of `now` (monotonic) and `wallNow` (this node's wall clock): less
         /// whatever this node's wall clock gained on its monotonic clock since the sample.
         /// A clock set days ahead is therefore judged at once, not at the next measurement.
-        func offset(now: ContinuousClock.Instant, wallNow: Int64) -> Int64 {
-            let wallElapsed = wallNow - localWallNanoseconds
-            let monotonicElapsed = ClockAgreement.nanoseconds(now - takenAt)
-            return offsetNanoseconds - (wallElapsed - monotonicElapsed)
+        /// Nil when it would leave `offsetLimitNanoseconds`.
+        func offset(now: ContinuousClock.Instant, wallNow: Int64) -> Int64? {
+            let (wallElapsed, overflow) = wallNow.subtractingReportingOverflow(localWallNanoseconds)
+            guard !overflow, wallElapsed.magnitude <= 2 * ClockAgreement.offsetLimitNanoseconds,
+                  offsetNanoseconds.magnitude <= ClockAgreement.offsetLimitNanoseconds else { return nil }
+            let offset = offsetNanoseconds - (wallElapsed - ClockAgreement.nanoseconds(now - takenAt))
+            return offset.magnitude <= ClockAgreement.offsetLimitNanoseconds ? offset : nil
         }
     }
 
@@ -54,6 +57,9 @@ public struct ClockAgreement: Sendable {
         /// No time can be trusted: why.
         case unknown(String)
     }
+
+    /// Offsets beyond ten years are not clocks but garbage: dropped (and no sum overflows).
+    public static let offsetLimitNanoseconds: UInt64 = 10 * 366 * 86_400 * 1_000_000_000
 
     /// How far two clocks may differ and still count as agreeing.
     public let maxOffset: Duration
@@ -72,11 +78,12 @@ public struct ClockAgreement: Sendable {
     /// Forgets peers that left.
     public mutating func keep(only members: Set<String>) { samples = samples.filter { members.contains($0.key) } }
 
-    /// The region's time relative to this node's clock, given `members` voters (this node
-    /// included), the monotonic time now and this node's wall clock now.
+    /// The region's time relative to this node's clock, given `members` (this node included:
+    /// the region map's members, joining and leaving ones too, which only makes the majority
+    /// harder to reach), the monotonic time now and this node's wall clock now.
     public func judge(members: Int, now: ContinuousClock.Instant, wallNow: Int64) -> Judgement {
-        let fresh = samples.values.filter { now - $0.takenAt <= freshFor }.map {
-            (offsetNanoseconds: $0.offset(now: now, wallNow: wallNow), uncertaintyNanoseconds: $0.uncertaintyNanoseconds)
+        let fresh = samples.values.filter { now - $0.takenAt <= freshFor }.compactMap { sample in
+            sample.offset(now: now, wallNow: wallNow).map { (offsetNanoseconds: $0, uncertaintyNanoseconds: sample.uncertaintyNanoseconds) }
         }
         let values = ([(offsetNanoseconds: Int64(0), uncertaintyNanoseconds: Int64(0))] + fresh).sorted { $0.offsetNanoseconds < $1.offsetNanoseconds }
         let majority = members / 2 + 1
@@ -84,17 +91,20 @@ public struct ClockAgreement: Sendable {
             return .unknown("it measured the clocks of \(values.count - 1) other members of \(members - 1) in the last "
                 + "\(freshFor); it needs \(majority - 1) to know the region's time")
         }
-        let middle = values[(values.count - 1) / 2]
-        let median = middle.offsetNanoseconds
         let bound = Self.nanoseconds(maxOffset)
-        let agreeing = values.filter { ($0.offsetNanoseconds - median).magnitude <= UInt64(bound + $0.uncertaintyNanoseconds) }
-        guard agreeing.count >= majority else {
-            let described = values.map { Self.describe($0.offsetNanoseconds) }.joined(separator: ", ")
-            return .unknown("the clocks of the members it measured disagree (offsets from this node's: \(described)); "
-                + "fewer than \(majority) agree within \(maxOffset)")
+        // With an even count either middle value is a median: the one a majority agrees with
+        // (the one nearer this node's clock when both are).
+        let middles = Set([values[(values.count - 1) / 2], values[values.count / 2]].map(\.offsetNanoseconds)).sorted { $0.magnitude < $1.magnitude }
+        for median in middles {
+            let agreeing = values.filter { ($0.offsetNanoseconds - median).magnitude <= UInt64(bound + $0.uncertaintyNanoseconds) }
+            guard agreeing.count >= majority else { continue }
+            let middle = values.first { $0.offsetNanoseconds == median }!
+            // Within the bound, or within what the measurement cannot tell apart: no correction.
+            return .agreed(correctionNanoseconds: median.magnitude <= UInt64(bound + middle.uncertaintyNanoseconds) ? 0 : median)
         }
-        // Within the bound, or within what the measurement cannot tell apart: no correction.
-        return .agreed(correctionNanoseconds: median.magnitude <= UInt64(bound + middle.uncertaintyNanoseconds) ? 0 : median)
+        let described = values.map { Self.describe($0.offsetNanoseconds) }.joined(separator: ", ")
+        return .unknown("the clocks of the members it measured disagree (offsets from this node's: \(described)); "
+            + "fewer than \(majority) agree within \(maxOffset)")
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

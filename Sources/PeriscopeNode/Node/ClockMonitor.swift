@@ -17,6 +17,9 @@ final class ClockMonitor: Sendable {
     private let wallClock: @Sendable () -> Timestamp
     /// The judgement last logged (a change is logged once).
     private let lastLogged = Mutex<ClockAgreement.Judgement?>(nil)
+    /// Peers being measured now.
+    private let inFlight = Mutex<Set<String>>([])
+    private let maxOffset: Duration
     /// Whose clocks this node compares with its own.
     struct Peer: Sendable {
         /// A region member's node id, or another region's name.
@@ -35,6 +38,7 @@ final class ClockMonitor: Sendable {
         // drift (100 ppm is 6 ms a minute) and a peer's step, which a majority outvotes. A
         // node cut off keeps stamping for that minute instead of refusing deletes at once.
         agreement = Mutex(ClockAgreement(maxOffset: maxOffset, freshFor: .seconds(60)))
+        self.maxOffset = maxOffset
         self.wallClock = wallClock
         self.peers = peers
     }
@@ -61,12 +65,12 @@ final class ClockMonitor: Sendable {
         while !Task.isCancelled {
             let peers = self.peers()
             agreement.withLock { $0.keep(only: Set(peers.map(\.key))) }
-            await withTaskGroup(of: (String, ClockAgreement.Sample?).self) { group in
-                for peer in peers {
-                    group.addTask { (peer.key, await self.measure(peer, node: node)) }
-                }
-                for await (peer, sample) in group {
-                    if let sample { agreement.withLock { $0.record(sample, from: peer) } }
+            // Each peer on its own task: one that hangs (cut off, paused, connecting for up to
+            // 10 s) delays only its own next sample, not the others'.
+            for peer in peers where inFlight.withLock({ $0.insert(peer.key).inserted }) {
+                Task {
+                    defer { _ = inFlight.withLock { $0.remove(peer.key) } }
+                    if let sample = await measure(peer, node: node) { agreement.withLock { $0.record(sample, from: peer.key) } }
                 }
             }
             logChange(node)
@@ -75,26 +79,35 @@ final class ClockMonitor: Sendable {
     }
 
     /// One round trip to `peer`: its clock against the middle of the trip on this node's.
+    /// Nil when it does not answer, answers for another node, or took so long that the
+    /// estimate could not tell agreeing clocks from disagreeing ones.
     private func measure(_ peer: Peer, node: VisibilityNode) async -> ClockAgreement.Sample? {
+        guard let client = try? await node.transport.pool.client(for: peer.endpoint) else { return nil }
+        // Timed from here: connecting is not part of the round trip.
         let sent = ContinuousClock.now
         let sentWall = wallClock()
-        guard let client = try? await node.transport.pool.client(for: peer.endpoint),
-              let answer = try? await client.unary(ClusterPeerMethods.readClock, .with { $0.fromNode = node.nodeID }, timeout: .seconds(1)),
+        guard let answer = try? await client.unary(ClusterPeerMethods.readClock, .with { $0.fromNode = node.nodeID }, timeout: .seconds(1)),
               peer.nodeID.map({ answer.nodeID == $0 }) ?? true
         else { return nil }
         let received = ContinuousClock.now
         let halfTrip = ClockAgreement.nanoseconds(received - sent) / 2
+        guard halfTrip <= ClockAgreement.nanoseconds(maxOffset) else { return nil }
         let middle = sentWall.nanosecondsSinceEpoch + halfTrip
-        return ClockAgreement.Sample(offsetNanoseconds: answer.wallClockUnixNanos - middle, uncertaintyNanoseconds: halfTrip,
+        // A peer's answer is not trusted to be sane: an offset past the limit is dropped, not
+        // computed with (an overflow would stop the node).
+        let (offset, overflow) = answer.wallClockUnixNanos.subtractingReportingOverflow(middle)
+        guard !overflow, offset.magnitude <= ClockAgreement.offsetLimitNanoseconds else { return nil }
+        return ClockAgreement.Sample(offsetNanoseconds: offset, uncertaintyNanoseconds: halfTrip,
                                      takenAt: sent + .nanoseconds(halfTrip), localWallNanoseconds: middle)
     }
 
     private func logChange(_ node: VisibilityNode) {
-        // Logged when the kind changes (agrees, corrected, unknown), not each measurement.
+        // Logged when the kind changes (agrees, corrected, unknown), not each measurement; a
+        // correction is logged only past twice the bound, so one near it does not flap.
+        let bound = 2 * ClockAgreement.nanoseconds(maxOffset)
         func kind(_ judgement: ClockAgreement.Judgement?) -> Int? {
             switch judgement {
-            case .agreed(0): 0
-            case .agreed: 1
+            case .agreed(let correction): correction.magnitude <= UInt64(bound) ? 0 : 1
             case .unknown: 2
             case nil: nil
             }
@@ -106,7 +119,7 @@ final class ClockMonitor: Sendable {
         }
         guard kind(previous) != kind(now) else { return }
         switch now {
-        case .agreed(0):
+        case .agreed(let correction) where correction.magnitude <= UInt64(bound):
             if previous != nil { node.logger.notice("this node's clock agrees with the region's again") }
         case .agreed(let correction):
             node.logger.warning("this node's wall clock is off the region's: retention and deletes use the region's time", metadata: [

@@ -198,7 +198,8 @@ struct RetentionTask {
             } catch {
                 // A horizon from a clock days ahead would drop every closed execution. Asked
                 // again soon: at start the other members' clocks are not measured yet.
-                node.configuration.logger.notice("retention postponed: \(error)")
+                // The clock monitor logs when the time is lost and found; this is its consequence.
+                node.configuration.logger.debug("retention postponed: \(error)")
                 try? await Task.sleep(for: min(node.configuration.retentionInterval, .seconds(10)))
                 continue
             }

@@ -34,8 +34,8 @@ public final class SkewedWallClock: Sendable {
     /// The file's offset in seconds.
     static func read(_ path: String) throws -> Int64 {
         let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let seconds = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text), seconds.magnitude < 100 * 365 * 86_400 else {
-            throw SkewedWallClockError(description: "\(path): '\(text)' is not a clock offset in seconds (like +90 or -345600)")
+        guard let seconds = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text), seconds.magnitude <= 10 * 365 * 86_400 else {
+            throw SkewedWallClockError(description: "\(path): '\(text)' is not a clock offset in seconds within ten years (like +90 or -345600)")
         }
         return seconds
     }

@@ -183,11 +183,12 @@ public final class VisibilityNode: Sendable {
         replication = ReplicationState()
         self.metrics = metrics
         clocks = ClockMonitor(maxOffset: configuration.maxClockOffset, wallClock: configuration.wallClock,
-                              peers: { [transport, links, deployment] in
-                                  let members = transport.peerIDs.compactMap { id in
-                                      transport.address(of: id).map { ClockMonitor.Peer(key: "\(id)", endpoint: $0, nodeID: id) }
+                              peers: { [transport, links, deployment, regionMap] in
+                                  guard regionMap.map.members.count == 1 else {
+                                      return transport.peerIDs.compactMap { id in
+                                          transport.address(of: id).map { ClockMonitor.Peer(key: "\(id)", endpoint: $0, nodeID: id) }
+                                      }
                                   }
-                                  guard members.isEmpty else { return members }
                                   return deployment.others.compactMap { region in
                                       links.addresses(of: region.name).first.map { ClockMonitor.Peer(key: region.name, endpoint: $0, nodeID: nil) }
                                   }

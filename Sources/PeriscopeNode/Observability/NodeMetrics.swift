@@ -58,6 +58,7 @@ extension VisibilityNode {
             metrics.gauge("periscope_clock_correction_seconds").record(Double(correction) / 1e9)
         case .unknown:
             metrics.gauge("periscope_clock_agreed").record(0)
+            metrics.gauge("periscope_clock_correction_seconds").record(0)
         }
         if let disk = loop.diskGuard {
             metrics.gauge("periscope_disk_free_bytes").record(Double(disk.availableBytes))
