@@ -116,12 +116,24 @@ final class NodeProcesses: Sendable {
     }
 
     /// Fills node `index`'s tmpfs with a ballast file (the disk-full nemesis).
+    /// The node keeps writing between the free-space read and the allocation, so an
+    /// allocation of all of it can find a little less: then a MiB less, then 16 (the node
+    /// fills that itself, far below its floor).
     func fillDisk(_ index: Int) throws {
         var stats = statvfs()
         guard statvfs(dataDirectory(index), &stats) == 0 else { throw HarnessError("statvfs \(dataDirectory(index)): errno \(errno)") }
         let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
-        guard free > 0 else { return }
-        try Shell.run("fallocate", ["-l", "\(free)", ballastPath(index)])
+        var failure: (any Error)?
+        for slack: UInt64 in [0, 1 << 20, 16 << 20] where free > slack {
+            do {
+                try Shell.run("fallocate", ["-l", "\(free - slack)", ballastPath(index)])
+                return
+            } catch {
+                failure = error
+                try? FileManager.default.removeItem(atPath: ballastPath(index))
+            }
+        }
+        if let failure { throw failure }
     }
 
     func emptyDisk(_ index: Int) throws {
