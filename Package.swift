@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "PeriscopeChaosHarness",
             dependencies: [
-                "PeriscopeChaos", "PeriscopeClient", "PeriscopeAPI", "PeriscopeRaft",
+                "PeriscopeChaos", "PeriscopeClient", "PeriscopeAPI", "PeriscopeModel", "PeriscopeRaft",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

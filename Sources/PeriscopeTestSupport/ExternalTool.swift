@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PeriscopeModel
 
 /// Test helpers shared by the test targets: running the external clients (curl, nghttp,
 /// h2load, Python) that interop tests drive. Not linked into any product.
@@ -33,8 +34,7 @@ public func runTool(_ executable: String, _ arguments: [String], stdin: String? 
         }
     }
     let killer = DispatchWorkItem { process.terminate() }
-    let nanoseconds = Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000)
-    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: killer)
+    DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.nanoseconds)), execute: killer)
     async let out = readToEnd(stdout.fileHandleForReading)
     async let err = readToEnd(stderr.fileHandleForReading)
     let (outData, errData) = await (out, err)

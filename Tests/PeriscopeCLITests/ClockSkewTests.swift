@@ -84,4 +84,22 @@ import Testing
         #expect(await deployment.converged("orders", timeout: .seconds(10)) == nil)
         await home.close()
     }
+
+    @Test func badClockAndRetentionOptionsAreRefused() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let garbled = directory + "/garbled"
+        try Data("five days\n".utf8).write(to: URL(fileURLWithPath: garbled))
+        for (arguments, says) in [
+            (["--retention-interval", "0.5"], "--retention-interval must be in [1, 86400] seconds; got 0.5"),
+            (["--max-clock-offset-ms", "0"], "--max-clock-offset-ms must be in [1, 3600000]; got 0"),
+            (["--unsafe-clock-offset-file", directory + "/missing"], "--unsafe-clock-offset-file:"),
+            (["--unsafe-clock-offset-file", garbled], "'five days' is not a clock offset in seconds"),
+        ] {
+            let outcome = try CLITests.runProgram(CLITests.binary, ["node", "start", "--data", directory + "/data"] + arguments)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.status) \(outcome.stderr)")
+            #expect(outcome.stderr.contains(says), "\(arguments): \(outcome.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "nothing was created")
+    }
 }

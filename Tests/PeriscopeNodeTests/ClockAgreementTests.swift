@@ -1,4 +1,5 @@
 @testable import PeriscopeNode
+import PeriscopeModel
 import Testing
 
 /// The time a node stamps retention horizons and delete tombstones with: its own clock while
@@ -14,7 +15,7 @@ import Testing
         var agreement = ClockAgreement(maxOffset: .milliseconds(500), freshFor: .seconds(60))
         for (peer, offset) in offsets {
             agreement.record(.init(offsetNanoseconds: offset, uncertaintyNanoseconds: uncertainty, takenAt: start - age,
-                                   localWallNanoseconds: Self.wall - ClockAgreement.nanoseconds(age)), from: peer)
+                                   localWallNanoseconds: Self.wall - age.nanoseconds), from: peer)
         }
         return agreement
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PeriscopeModel
 
 /// What this node knows of its region's wall clocks, and the time it may stamp with.
 ///
@@ -14,9 +15,9 @@ import Foundation
 /// clock's offsets from the members it measured recently (itself counting as offset 0), but
 /// only while a majority of the region (itself included) agrees with that median within
 /// `maxOffset`. (The members of a region of one node are the other regions' nodes, one per
-/// region: alone, it could not tell its clock is off.) A node whose clock alone is off uses the others' time; a node that cannot
-/// compare with a majority (cut off, or the clocks disagree) stamps nothing: retention waits
-/// and deletes are refused as unavailable. Pure: the shell (`ClockMonitor`) feeds it samples
+/// region: alone, it could not tell its clock is off.) A node whose clock alone is off uses
+/// the others' time; a node that cannot compare with a majority (cut off, or the clocks
+/// disagree) stamps nothing: retention waits and deletes are refused as unavailable. Pure: the shell (`ClockMonitor`) feeds it samples
 /// and the monotonic time.
 public struct ClockAgreement: Sendable {
     /// One measurement of a peer's clock against this node's (Cristian's algorithm): the
@@ -45,7 +46,7 @@ public struct ClockAgreement: Sendable {
             let (wallElapsed, overflow) = wallNow.subtractingReportingOverflow(localWallNanoseconds)
             guard !overflow, wallElapsed.magnitude <= 2 * ClockAgreement.offsetLimitNanoseconds,
                   offsetNanoseconds.magnitude <= ClockAgreement.offsetLimitNanoseconds else { return nil }
-            let offset = offsetNanoseconds - (wallElapsed - ClockAgreement.nanoseconds(now - takenAt))
+            let offset = offsetNanoseconds - (wallElapsed - (now - takenAt).nanoseconds)
             return offset.magnitude <= ClockAgreement.offsetLimitNanoseconds ? offset : nil
         }
     }
@@ -91,7 +92,7 @@ public struct ClockAgreement: Sendable {
             return .unknown("it measured the clocks of \(values.count - 1) other members of \(members - 1) in the last "
                 + "\(freshFor); it needs \(majority - 1) to know the region's time")
         }
-        let bound = Self.nanoseconds(maxOffset)
+        let bound = maxOffset.nanoseconds
         // With an even count either middle value is a median: the one a majority agrees with
         // (the one nearer this node's clock when both are).
         let middles = Set([values[(values.count - 1) / 2], values[values.count / 2]].map(\.offsetNanoseconds)).sorted { $0.magnitude < $1.magnitude }
@@ -105,10 +106,6 @@ public struct ClockAgreement: Sendable {
         let described = values.map { Self.describe($0.offsetNanoseconds) }.joined(separator: ", ")
         return .unknown("the clocks of the members it measured disagree (offsets from this node's: \(described)); "
             + "fewer than \(majority) agree within \(maxOffset)")
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// "+0.003 s", "-345600.120 s".

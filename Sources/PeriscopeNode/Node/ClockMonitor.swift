@@ -90,8 +90,8 @@ final class ClockMonitor: Sendable {
               peer.nodeID.map({ answer.nodeID == $0 }) ?? true
         else { return nil }
         let received = ContinuousClock.now
-        let halfTrip = ClockAgreement.nanoseconds(received - sent) / 2
-        guard halfTrip <= ClockAgreement.nanoseconds(maxOffset) else { return nil }
+        let halfTrip = (received - sent).nanoseconds / 2
+        guard halfTrip <= maxOffset.nanoseconds else { return nil }
         let middle = sentWall.nanosecondsSinceEpoch + halfTrip
         // A peer's answer is not trusted to be sane: an offset past the limit is dropped, not
         // computed with (an overflow would stop the node).
@@ -104,7 +104,7 @@ final class ClockMonitor: Sendable {
     private func logChange(_ node: VisibilityNode) {
         // Logged when the kind changes (agrees, corrected, unknown), not each measurement; a
         // correction is logged only past twice the bound, so one near it does not flap.
-        let bound = 2 * ClockAgreement.nanoseconds(maxOffset)
+        let bound = 2 * maxOffset.nanoseconds
         func kind(_ judgement: ClockAgreement.Judgement?) -> Int? {
             switch judgement {
             case .agreed(let correction): correction.magnitude <= UInt64(bound) ? 0 : 1

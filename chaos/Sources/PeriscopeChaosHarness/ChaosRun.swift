@@ -108,19 +108,19 @@ struct ChaosRun {
         // Each member stops its init listener and opens its groups before it listens again.
         let deadline = ContinuousClock.now + .seconds(90)
         var created = false
-        var waiting = topology.regions.indices.map { $0 }
+        var waiting = Array(topology.regions.indices)
         while ContinuousClock.now < deadline {
             for region in waiting {
                 guard let client = await topology.client(topology.regions[region].nodes[0], totalTimeout: .seconds(3)) else { continue }
-                if !created, region == Topology.homeRegion, (try? await client.clusterStatus())?.unavailableShards.isEmpty == true {
-                    // Not retried by the client (a lost answer could hide a success): asked again below if it did not take.
+                let elected = (try? await client.clusterStatus())?.unavailableShards.isEmpty == true
+                if elected, !created, region == Topology.homeRegion {
+                    // Not retried by the client (a lost answer could hide a success): asked again next round if it did not take.
                     created = (try? await client.createNamespace(Self.namespace, homeRegion: topology.regions[region].name,
                                                                  regions: topology.regions.map(\.name))) != nil
                 }
-                let status = try? await client.clusterStatus()
                 let namespace = try? await client.describeNamespace(Self.namespace)
                 await client.close()
-                if status?.unavailableShards.isEmpty == true && namespace != nil { waiting.removeAll { $0 == region } }
+                if elected && namespace != nil { waiting.removeAll { $0 == region } }
             }
             if waiting.isEmpty {
                 log(topology.isDeployment ? "deployment of \(topology.regions.count) regions (\(topology.nodes.count) nodes) ready"

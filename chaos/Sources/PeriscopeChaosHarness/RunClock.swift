@@ -1,11 +1,10 @@
+import PeriscopeModel
+
 /// Time since the run started: the history's and the schedule's time base.
 struct RunClock: Sendable {
     let start = ContinuousClock.now
 
-    var nowNs: Int64 {
-        let elapsed = ContinuousClock.now - start
-        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-    }
+    var nowNs: Int64 { (ContinuousClock.now - start).nanoseconds }
 
     var nowMs: Int { Int(nowNs / 1_000_000) }
 
