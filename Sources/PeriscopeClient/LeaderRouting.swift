@@ -50,7 +50,10 @@ actor LeaderRouting {
 
     private func loadedTable(via seed: RPCClient, deadline: ContinuousClock.Instant) async throws(RPCStatus) -> Table {
         if let table { return table }
-        let status = try await seed.unary(AdminMethods.getClusterStatus, Periscope_V1_GetClusterStatusRequest(), timeout: Self.left(until: deadline))
+        // The seed's own view: routing needs the members and their states, not the region's
+        // replication streams, which the seed would gather from every member (and wait up to
+        // a second on one cut off).
+        let status = try await seed.unary(AdminMethods.getClusterStatus, .with { $0.localOnly = true }, timeout: Self.left(until: deadline))
         let map = try await seed.unary(AdminMethods.getShardMap, Periscope_V1_GetShardMapRequest(), timeout: Self.left(until: deadline))
         var addresses: [String: RPCEndpoint] = [:]
         // A leader the seed cannot reach (just died, cut off) is not routed to: its shards'

@@ -99,6 +99,9 @@ public final class PeriscopeClient: Sendable {
                 }
                 attemptTimeout = min(attemptTimeout, left)
             }
+            // Connecting, routing and the call itself share the attempt's deadline: a node cut
+            // off by a partition takes the whole connect timeout (10 s) to refuse a connection.
+            let attemptDeadline = ContinuousClock.now + attemptTimeout
             // The region the call goes to: the namespace's home if it was learned, else the seed's.
             let home = if let homed { await homes.seed(for: homed) } else { RPCEndpoint?.none }
             let regionSeed = home ?? seed
@@ -107,28 +110,27 @@ public final class PeriscopeClient: Sendable {
                 var target = regionSeed
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
                     let seedClient: RPCClient
-                    do { seedClient = try await pool.client(for: regionSeed) } catch {
+                    do { seedClient = try await pool.client(for: regionSeed, within: attemptTimeout) } catch {
                         if let homed, home != nil { await homes.forget(homed) }
                         throw PeriscopeError(error)
                     }
                     do {
                         target = try await regionRouting.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
-                                                                timeout: attemptTimeout) ?? regionSeed
+                                                                timeout: LeaderRouting.left(until: attemptDeadline)) ?? regionSeed
                     } catch {
                         throw PeriscopeError(error)
                     }
                 }
                 let client: RPCClient
                 do {
-                    client = try await pool.client(for: target)
+                    client = try await pool.client(for: target, within: LeaderRouting.left(until: attemptDeadline))
                 } catch {
                     if target != regionSeed { await regionRouting.invalidate() }
                     if let homed, home != nil, target == regionSeed { await homes.forget(homed) }
                     throw PeriscopeError(error)
                 }
-                if let deadline { attemptTimeout = min(attemptTimeout, LeaderRouting.left(until: deadline)) }
                 do {
-                    return try await client.unary(method, request, timeout: attemptTimeout)
+                    return try await client.unary(method, request, timeout: LeaderRouting.left(until: attemptDeadline))
                 } catch {
                     // A connection that is down is replaced on the next attempt; an UNAVAILABLE
                     // the server sent (stopping, no leader) leaves the shared connection be.

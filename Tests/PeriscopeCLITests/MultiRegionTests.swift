@@ -45,7 +45,7 @@ extension Execution {
     static func createOrders(_ deployment: DeploymentProcesses, askedOf region: String = "B") async throws {
         let client = try await deployment.client(region)
         defer { Task { await client.close() } }
-        let created = try await client.createNamespace("orders", homeRegion: "A", regions: ["A", "B", "C"])
+        let created = try await client.createNamespace("orders", homeRegion: "A", regions: deployment.names)
         #expect(created.homeRegion == "A")
         // Every region has it within the namespace sync.
         for name in deployment.names {

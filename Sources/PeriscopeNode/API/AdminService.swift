@@ -170,8 +170,7 @@ extension VisibilityNode {
                 if leader == nodeID {
                     try await group.transferLeadership(to: targetID)
                 } else if let endpoint = transport.address(of: leader) {
-                    let client = try await transport.pool.client(for: endpoint)
-                    return try await client.unary(AdminMethods.transferLeadership, .with {
+                    return try await transport.pool.unary(endpoint, AdminMethods.transferLeadership, .with {
                         $0.shardID = UInt32(shard)
                         $0.targetNodeID = target
                     }, timeout: configuration.leaderWaitTimeout)

@@ -52,7 +52,8 @@ extension VisibilityNode {
     static let ledElsewhere = "led by another node"
 
     /// The region's view: this node's, with each shard's stream as the member running it
-    /// reports it (members that do not answer within a second are left out), and each
+    /// reports it (members that do not answer within a second, connecting included, are
+    /// left out: a cut-off member must not hold up the status clients route by), and each
     /// namespace's lag as the largest any member reports.
     func regionReplicationStatus() async -> (regions: [Periscope_V1_RegionStatus], lags: [Periscope_V1_NamespaceLag]) {
         var (regions, lags) = localReplicationStatus()
@@ -61,8 +62,8 @@ extension VisibilityNode {
         let answers = await withTaskGroup(of: Periscope_V1_ClusterStatus?.self) { tasks in
             for endpoint in others {
                 tasks.addTask {
-                    try? await self.links.pool.client(for: endpoint)
-                        .unary(AdminMethods.getClusterStatus, .with { $0.localOnly = true }, timeout: .seconds(1))
+                    try? await self.transport.pool.unary(endpoint, AdminMethods.getClusterStatus, .with { $0.localOnly = true },
+                                                         timeout: .seconds(1))
                 }
             }
             return await tasks.reduce(into: [Periscope_V1_ClusterStatus]()) { if let answer = $1 { $0.append(answer) } }

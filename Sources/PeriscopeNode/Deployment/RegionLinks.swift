@@ -90,8 +90,7 @@ final class RegionLinks: Sendable {
         for endpoint in addresses(of: region) {
             let response: Response
             do throws(RPCStatus) {
-                let client = try await pool.client(for: endpoint)
-                response = try await client.unary(method, request, timeout: timeout)
+                response = try await pool.unary(endpoint, method, request, timeout: timeout)
             } catch {
                 // Another of its nodes may answer; any other status is the region's answer.
                 guard error.code == .unavailable || error.code == .deadlineExceeded else { throw error }

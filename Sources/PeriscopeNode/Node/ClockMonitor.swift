@@ -82,7 +82,7 @@ final class ClockMonitor: Sendable {
     /// Nil when it does not answer, answers for another node, or took so long that the
     /// estimate could not tell agreeing clocks from disagreeing ones.
     private func measure(_ peer: Peer, node: VisibilityNode) async -> ClockAgreement.Sample? {
-        guard let client = try? await node.transport.pool.client(for: peer.endpoint) else { return nil }
+        guard let client = try? await node.transport.pool.client(for: peer.endpoint, within: .seconds(1)) else { return nil }
         // Timed from here: connecting is not part of the round trip.
         let sent = ContinuousClock.now
         let sentWall = wallClock()

@@ -83,8 +83,7 @@ final class MembershipController: Sendable {
         let identity = node.identity
         let members = node.regionMap.map.members
         let endpoint = try RPCEndpoint(member.address)
-        let client = try await node.transport.pool.client(for: endpoint)
-        _ = try await client.unary(ClusterPeerMethods.bootstrap, .with {
+        _ = try await node.transport.pool.unary(endpoint, ClusterPeerMethods.bootstrap, .with {
             $0.clusterID = identity.clusterID
             $0.region = identity.region
             $0.shardCount = UInt32(identity.shardCount)

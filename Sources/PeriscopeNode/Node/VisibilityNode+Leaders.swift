@@ -19,13 +19,21 @@ extension VisibilityNode {
                 return try await group.propose(data)
             } catch ReplicationError.notLeader(let groupID, let leader) {
                 lastError = ReplicationError.notLeader(group: groupID, leader: leader)
-                if let leader, leader != nodeID, !transport.isIsolated(from: leader), let endpoint = transport.address(of: leader) {
-                    do {
-                        return try await forward(data, ofGroup: group.id, to: leader, at: endpoint, as: Machine.Outcome.self)
-                    } catch let status as RPCStatus where status.code == .unavailable {
-                        // That node no longer leads, or cannot be reached: learn the new leader.
-                        lastError = status
+                let target = leader.flatMap { $0 != nodeID && !transport.isIsolated(from: $0) ? $0 : nil }
+                do {
+                    if let target, let endpoint = transport.address(of: target),
+                       transport.isResponsive(target, within: LeaderBalancer.responsiveWithin) {
+                        return try await forward(data, ofGroup: group.id, to: target, at: endpoint, as: Machine.Outcome.self)
                     }
+                    if let relayed = try await relay(data, ofGroup: group.id, avoiding: target, as: Machine.Outcome.self) {
+                        return relayed
+                    }
+                    if let target, let endpoint = transport.address(of: target) {
+                        return try await forward(data, ofGroup: group.id, to: target, at: endpoint, as: Machine.Outcome.self)
+                    }
+                } catch let status as RPCStatus where status.code == .unavailable {
+                    // That node no longer leads, or cannot be reached: learn the new leader.
+                    lastError = status
                 }
             } catch ReplicationError.transferring(let groupID, let target) {
                 // The transfer ends within an election timeout: wait for the new leader.
@@ -40,10 +48,37 @@ extension VisibilityNode {
         }
     }
 
+    /// Forwards through another member that this node hears, when it has not heard from the
+    /// leader lately or knows none: a partition that cut only this node's link to the leader
+    /// leaves the leader a quorum through the others, and this node, campaigning in vain,
+    /// forgets who leads (the chaos harness's bridge left the bridged-off nodes unable to
+    /// write for the whole fault). The member relays it to the leader it follows. Nil when
+    /// no other member is heard.
+    private func relay<Outcome: Decodable>(_ data: [UInt8], ofGroup group: GroupID, avoiding leader: NodeID?,
+                                           as: Outcome.Type) async throws -> Applied<Outcome>? {
+        let relays = regionMap.map.members.map(\.nodeID).filter { member in
+            member != nodeID && member != leader && !transport.isIsolated(from: member)
+                && transport.isResponsive(member, within: LeaderBalancer.responsiveWithin)
+        }
+        var lastError: (any Error)?
+        for relay in relays {
+            guard let endpoint = transport.address(of: relay) else { continue }
+            do {
+                return try await forward(data, ofGroup: group, to: relay, at: endpoint, as: Outcome.self)
+            } catch let status as RPCStatus where status.code == .unavailable {
+                lastError = status
+            }
+        }
+        if let lastError { throw lastError }
+        return nil
+    }
+
+    /// Hops a forwarded proposal may take: to the leader, or to a member that relays it there once.
+    static let forwardHopsMax: UInt32 = 2
+
     private func forward<Outcome: Decodable>(_ data: [UInt8], ofGroup group: GroupID, to leader: NodeID, at endpoint: RPCEndpoint,
                                              as: Outcome.Type) async throws -> Applied<Outcome> {
-        let client = try await transport.pool.client(for: endpoint)
-        let response = try await client.unary(ClusterPeerMethods.forwardProposal, .with {
+        let response = try await transport.pool.unary(endpoint, ClusterPeerMethods.forwardProposal, .with {
             $0.groupID = group
             $0.data = Data(data)
             $0.fromNode = nodeID
@@ -101,13 +136,23 @@ extension VisibilityNode {
                 $0.outcome = outcome
             }
         }
-        if request.groupID == Self.catalogGroupID { return try answer(try await catalogGroup.propose(data)) }
-        if request.groupID == Self.regionGroupID { return try answer(try await regionGroup.propose(data)) }
-        guard let shard = shardIndex(ofGroup: request.groupID) else {
-            throw RPCStatus(.notFound, "node \(nodeID) hosts no group \(request.groupID)")
+        do {
+            if request.groupID == Self.catalogGroupID { return try answer(try await catalogGroup.propose(data)) }
+            if request.groupID == Self.regionGroupID { return try answer(try await regionGroup.propose(data)) }
+            guard let shard = shardIndex(ofGroup: request.groupID) else {
+                throw RPCStatus(.notFound, "node \(nodeID) hosts no group \(request.groupID)")
+            }
+            return try answer(try await groups[shard].propose(data))
+        } catch ReplicationError.notLeader(let group, let leader?) where request.hops < Self.forwardHopsMax && leader != nodeID
+            && leader != request.fromNode && !transport.isIsolated(from: leader) {
+            // Sent here to be relayed (the sender cannot reach the leader), or this node just
+            // stopped leading: pass it on, once.
+            guard let endpoint = transport.address(of: leader) else { throw ReplicationError.notLeader(group: group, leader: leader) }
+            var relayed = request
+            relayed.hops += 1
+            relayed.fromNode = nodeID
+            return try await transport.pool.unary(endpoint, ClusterPeerMethods.forwardProposal, relayed, timeout: configuration.forwardTimeout)
         }
-        let applied = try await groups[shard].propose(data)
-        return try answer(applied)
     }
 
     func shardIndex(ofGroup group: GroupID) -> Int? {

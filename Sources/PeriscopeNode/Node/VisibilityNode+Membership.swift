@@ -81,8 +81,7 @@ extension VisibilityNode {
     }
 
     private func forward(_ change: ConfChange, of group: GroupID, to endpoint: RPCEndpoint) async throws -> ConfState {
-        let client = try await transport.pool.client(for: endpoint)
-        let answer = try await client.unary(ClusterPeerMethods.proposeConfChange, .with {
+        let answer = try await transport.pool.unary(endpoint, ClusterPeerMethods.proposeConfChange, .with {
             $0.groupID = group
             $0.type = Self.wireType(change.kind)
             $0.nodeID = change.node
