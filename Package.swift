@@ -126,6 +126,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // libpq, PostgreSQL's C client, as Debian's libpq-dev installs it. Only PeriscopePostgres imports it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // libpq made safe: owned connections, Swift errors with SQLSTATE, COPY streaming and the
+        // replication protocol's COPY BOTH stream (logical decoding). Blocking; callers use threads.
+        .target(name: "PeriscopePostgres", dependencies: ["CLibPQ"]),
+        // Moving a live Temporal PostgreSQL visibility store into Periscope: the source's schema
+        // and rows, Temporal's statements and a writer that uses them, pgoutput decoding.
+        .target(
+            name: "PeriscopeMigration",
+            dependencies: [
+                "PeriscopePostgres", "PeriscopeModel", "PeriscopeRaft",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The `periscope` command line.
         .executableTarget(
             name: "PeriscopeCLI",
@@ -142,6 +160,8 @@ let package = Package(
                 "PeriscopeShard",
                 "PeriscopeNode",
                 "PeriscopeClient",
+                "PeriscopeMigration",
+                "PeriscopePostgres",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -177,6 +197,7 @@ let package = Package(
         ),
         .testTarget(name: "PeriscopeHTTP2Tests", dependencies: ["PeriscopeHTTP2", "PeriscopeTestSupport"]),
         .testTarget(name: "PeriscopeChaosTests", dependencies: ["PeriscopeChaos", "PeriscopeTestSupport"]),
+        .testTarget(name: "PeriscopeMigrationTests", dependencies: ["PeriscopeMigration", "PeriscopePostgres", "PeriscopeModel", "PeriscopeTestSupport"]),
         .testTarget(
             name: "PeriscopeRPCTests",
             dependencies: ["PeriscopeRPC", "PeriscopeAPI", "PeriscopeHTTP2", "PeriscopeTestSupport"]

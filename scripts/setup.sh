@@ -17,6 +17,9 @@ packages=(
   nftables         # region tests cut links between node addresses in the kernel (nft)
   util-linux       # setpriv (a node run as an unprivileged user), mount and fallocate (disk-full tests)
   iproute2         # tc: the chaos harness's bandwidth nemesis (htb on lo)
+  libpq-dev        # PostgreSQL's C client (PeriscopePostgres): the migration's source and change capture
+  postgresql-15    # the migration tests' real source (scripts/postgres.sh runs a server of the project's own)
+  postgresql-contrib # btree_gin, which Temporal's visibility schema creates
 )
 # `setup.sh bench` adds what only the benchmarks run side by side.
 if [ "${1:-}" = "bench" ]; then
@@ -55,4 +58,4 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.i
 fi
 
 command -v swift >/dev/null || { echo "setup: the Swift toolchain (6.x) is not on PATH; install it from swift.org" >&2; exit 1; }
-echo "setup: ready (rocksdb $(pkg-config --modversion rocksdb), nghttp2 $(pkg-config --modversion libnghttp2), $(swift --version 2>/dev/null | head -n1))"
+echo "setup: ready (rocksdb $(pkg-config --modversion rocksdb), nghttp2 $(pkg-config --modversion libnghttp2), libpq $(pkg-config --modversion libpq), $(swift --version 2>/dev/null | head -n1))"

@@ -14,7 +14,7 @@ struct Periscope: AsyncParsableCommand {
             `cluster/start.sh`). See README.md, "Status", for what is not built yet.
             """,
         version: PeriscopeVersion.current,
-        subcommands: [NodeCommand.self, ClusterCommand.self, NamespaceCommand.self, SearchAttributeCommand.self, WriteCommand.self, QueryCommand.self,
+        subcommands: [NodeCommand.self, ClusterCommand.self, NamespaceCommand.self, SearchAttributeCommand.self, WriteCommand.self, QueryCommand.self, MigrateCommand.self,
                       BenchCommand.self, VersionCommand.self, StorageCommand.self, RPCCommand.self, RaftCommand.self,
                       ShardToolCommand.self]
     )
@@ -24,7 +24,7 @@ struct Periscope: AsyncParsableCommand {
         print("periscope \(PeriscopeVersion.current)")
         print("Start a node: `periscope node start` (one node, data in ./data, 127.0.0.1:7280). "
             + "A replicated region: `cluster/start.sh` or `periscope cluster init`. "
-            + "Not built yet: migration tooling.\n")
+            + "Migration from Temporal's PostgreSQL store: `periscope migrate inspect|source-writer` so far (docs/migration.md).\n")
         print(Periscope.helpMessage())
     }
 }

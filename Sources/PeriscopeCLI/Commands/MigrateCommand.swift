@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import PeriscopeMigration
+import PeriscopeModel
+import PeriscopePostgres
+
+/// `periscope migrate`: moving a live Temporal PostgreSQL visibility store into Periscope.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Move a live Temporal PostgreSQL visibility store into Periscope (docs/migration.md).",
+        discussion: """
+            Built so far: `inspect` checks a source (Temporal's v12 table, logical decoding, the role's \
+            REPLICATION permission, leftover slots) and changes nothing; `source-writer` writes to a source as \
+            Temporal's server does, at a chosen rate (the live load for tests, benchmarks and rehearsals). \
+            Backfill, capture, validation, shadow reads, cutover and rollback are not built yet (docs/migration.md, "Status").
+            """,
+        subcommands: [Inspect.self, SourceWriter.self]
+    )
+}
+
+/// Where the source is.
+struct SourceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The source's libpq connection string or URL (\"host=127.0.0.1 port=55432 user=postgres dbname=temporal_visibility\").",
+                               valueName: "conninfo"))
+    var source: String
+}
+
+/// Runs blocking libpq work off the cooperative pool, on the NIO thread pool.
+func onPostgresThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await NIOThreadPool.singleton.runIfActive(body)
+}
+
+/// A source failure as the command's message and exit status (69: the source is unreachable,
+/// 65: it is not usable as asked, 77: a permission).
+func reportingSourceFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as PostgresError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(error.sqlState == nil ? 69 : (error.isPermissionDenied ? 77 : 65))
+    } catch let error as MigrationError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        if case .permission = error { throw ExitCode(77) }
+        throw ExitCode(65)
+    }
+}
+
+extension MigrateCommand {
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that a source can be migrated; changes nothing.",
+            discussion: """
+                Prints the server's version, the rows per namespace, the search attribute fields and their \
+                types (from the table's generated columns), whether logical decoding is on (wal_level=logical), \
+                whether the role may replicate, and any replication slot of a Periscope migration. Exit status \
+                65 if the source is not Temporal's table or cannot be captured, 69 if it cannot be reached.
+                """
+        )
+        @OptionGroup var source: SourceOptions
+
+        func run() async throws {
+            try await reportingSourceFailures {
+                let report = try await onPostgresThread { [conninfo = source.source] in try SourceInspection.inspect(conninfo) }
+                print(report.text)
+                if let problem = report.problem { throw problem }
+            }
+        }
+    }
+
+    struct SourceWriter: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "source-writer",
+            abstract: "Write to a source as Temporal's server does, at a chosen rate.",
+            discussion: """
+                Starts, upserts (search attributes changing), closes and deletes with Temporal's own statements \
+                (INSERT ... ON CONFLICT DO NOTHING; upserts guarded by _version; unconditional deletes), with \
+                retried and late tasks among them, versions above every _version already stored. Prints its \
+                counts every second; stops after --duration or on SIGINT.
+                """
+        )
+        @OptionGroup var source: SourceOptions
+        @Option(help: "Namespace ids (UUIDs), comma-separated.") var namespaceIds = "8c0e6b1e-8f36-4c51-9c8f-2b0e1c7a9d01"
+        @Option(help: "Statements per second over all workers (0: as fast as they go).") var rate: Double = 100
+        @Option(help: "Connections writing at once.") var workers = 2
+        @Option(help: "Seconds to run (0: until SIGINT).") var duration: Double = 0
+        @Option(help: "Seed of the workload.") var seed: UInt64 = 1
+
+        func validate() throws {
+            guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 ... 64") }
+            guard rate >= 0, rate <= 1_000_000 else { throw ValidationError("--rate must be 0 ... 1000000") }
+            guard duration >= 0 else { throw ValidationError("--duration must not be negative") }
+            guard !namespaceIdList.isEmpty, namespaceIdList.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 }) else {
+                throw ValidationError("--namespace-ids must list ids of 1 ... 64 bytes")
+            }
+        }
+
+        var namespaceIdList: [String] { namespaceIds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+        func run() async throws {
+            let writer = TemporalSourceWriter(.init(conninfo: source.source, namespaceIds: namespaceIdList, rate: rate, workers: workers, seed: seed))
+            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+            signal(SIGINT, SIG_IGN)
+            interrupt.setEventHandler { writer.stop() }
+            interrupt.resume()
+            let started = ContinuousClock.now
+            let reporter = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    Self.report(writer.snapshot, since: started, final: false)
+                }
+            }
+            try await reportingSourceFailures {
+                defer { reporter.cancel() }
+                try await writer.run(for: duration > 0 ? .seconds(duration) : nil)
+            }
+            _ = await reporter.result
+            Self.report(writer.snapshot, since: started, final: true)
+            if let failure = writer.snapshot.lastFailure { FileHandle.standardError.write(Data("last failure: \(failure)\n".utf8)) }
+        }
+
+        static func report(_ counts: TemporalSourceWriter.Counts, since started: ContinuousClock.Instant, final: Bool) {
+            let seconds = max(0.001, (ContinuousClock.now - started).seconds)
+            let line = "\(final ? "wrote" : "writing"): \(counts.statements) statements (\(Int(Double(counts.statements) / seconds))/s): "
+                + "\(counts.starts) starts, \(counts.upserts) upserts, \(counts.closes) closes, \(counts.deletes) deletes; "
+                + "\(counts.unchanged) changed nothing, \(counts.failures) failed"
+            print(line)
+        }
+    }
+}
