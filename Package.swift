@@ -71,11 +71,13 @@ let package = Package(
             ]
         ),
         // Periscope's API: messages generated from proto/ (committed; `make proto` regenerates),
-        // method descriptors, and the services every node serves (health, diagnostics).
+        // method descriptors, the services every node serves (health, diagnostics), and
+        // records to and from their messages (`RecordWire`).
         .target(
             name: "PeriscopeAPI",
             dependencies: [
                 "PeriscopeRPC",
+                "PeriscopeModel",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["proto"]
@@ -140,7 +142,7 @@ let package = Package(
         .target(
             name: "PeriscopeMigration",
             dependencies: [
-                "PeriscopePostgres", "PeriscopeModel", "PeriscopeRaft",
+                "PeriscopePostgres", "PeriscopeModel", "PeriscopeRaft", "PeriscopeAPI", "PeriscopeClient",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -24,7 +24,7 @@ struct Periscope: AsyncParsableCommand {
         print("periscope \(PeriscopeVersion.current)")
         print("Start a node: `periscope node start` (one node, data in ./data, 127.0.0.1:7280). "
             + "A replicated region: `cluster/start.sh` or `periscope cluster init`. "
-            + "Migration from Temporal's PostgreSQL store: `periscope migrate inspect|source-writer` so far (docs/migration.md).\n")
+            + "Migration from Temporal's PostgreSQL store: `periscope migrate start|backfill|capture|status` (docs/migration.md).\n")
         print(Periscope.helpMessage())
     }
 }

@@ -116,3 +116,16 @@ extension PeriscopeClient {
         try await call(AdminMethods.getReplicaDigests, .with { $0.namespace = namespace })
     }
 }
+
+extension PeriscopeClient {
+    /// Writes copied from another store (`periscope migrate`), each ordered by its
+    /// `source_order` rather than the namespace's failover version. Retried on transient
+    /// failures: the order makes a write applied twice change nothing.
+    public func importWrites(namespace: String, _ writes: [Periscope_V1_ImportedWrite]) async throws(PeriscopeError)
+        -> Periscope_V1_ImportWritesResponse {
+        try await call(AdminMethods.importWrites, .with {
+            $0.namespace = namespace
+            $0.writes = writes
+        })
+    }
+}

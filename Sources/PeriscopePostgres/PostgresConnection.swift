@@ -30,7 +30,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = Self.trimmed(PQerrorMessage(connection))
             PQfinish(connection)
-            throw PostgresError("connecting to \(Self.redacted(conninfo))", message)
+            throw PostgresError("connecting to \(Self.withoutPassword(conninfo))", message)
         }
         handle = connection
         let host = PQhost(connection).map { String(cString: $0) } ?? "?"
@@ -86,6 +86,16 @@ public final class PostgresConnection: @unchecked Sendable {
         // The COPY's own outcome follows its data.
         try drainResults(doing: context)
         return count
+    }
+
+    /// `value` as a quoted SQL string literal, escaped by libpq for this connection's
+    /// encoding (for statements that take no parameters, such as COPY).
+    public func literal(_ value: String) throws(PostgresError) -> String {
+        guard let quoted = PQescapeLiteral(handle, value, value.utf8.count) else {
+            throw PostgresError("quoting a literal", Self.trimmed(PQerrorMessage(handle)))
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
     }
 
     // MARK: Results
@@ -153,9 +163,11 @@ public final class PostgresConnection: @unchecked Sendable {
         return "running \"\(words)\(sql.count > words.count ? " …" : "")\""
     }
 
-    /// `conninfo` without a password, for messages.
-    static func redacted(_ conninfo: String) -> String {
-        conninfo.replacingOccurrences(of: #"password=\S*"#, with: "password=…", options: .regularExpression)
-            .replacingOccurrences(of: #"://([^:/@]*):[^@]*@"#, with: "://$1:…@", options: .regularExpression)
+    /// `conninfo` without its password: for messages, and for what is stored (the password
+    /// comes again with each command, or from ~/.pgpass).
+    public static func withoutPassword(_ conninfo: String) -> String {
+        conninfo.replacingOccurrences(of: #"\s*password=\S*"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #"://([^:/@]*):[^@]*@"#, with: "://$1@", options: .regularExpression)
+            .trimmingCharacters(in: .whitespaces)
     }
 }

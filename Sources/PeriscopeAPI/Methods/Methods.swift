@@ -47,6 +47,7 @@ public enum AdminMethods {
     public static let failoverNamespace = RPCMethod<Periscope_V1_FailoverNamespaceRequest, Periscope_V1_FailoverNamespaceResponse>(service: service, name: "FailoverNamespace")
     public static let getReplicaDigests = RPCMethod<Periscope_V1_GetReplicaDigestsRequest, Periscope_V1_ReplicaDigests>(service: service, name: "GetReplicaDigests")
     public static let verifyIndexes = RPCMethod<Periscope_V1_VerifyIndexesRequest, Periscope_V1_IndexVerification>(service: service, name: "VerifyIndexes")
+    public static let importWrites = RPCMethod<Periscope_V1_ImportWritesRequest, Periscope_V1_ImportWritesResponse>(service: service, name: "ImportWrites")
 }
 
 /// `periscope.v1.RaftTransport`.

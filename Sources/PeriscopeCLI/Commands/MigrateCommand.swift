@@ -11,12 +11,14 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Move a live Temporal PostgreSQL visibility store into Periscope (docs/migration.md).",
         discussion: """
-            Built so far: `inspect` checks a source (Temporal's v12 table, logical decoding, the role's \
-            REPLICATION permission, leftover slots) and changes nothing; `source-writer` writes to a source as \
-            Temporal's server does, at a chosen rate (the live load for tests, benchmarks and rehearsals). \
-            Backfill, capture, validation, shadow reads, cutover and rollback are not built yet (docs/migration.md, "Status").
+            `inspect` checks a source and changes nothing. `start` makes a migration (Periscope namespaces with the \
+            source's ids and search attribute fields, a publication, a logical replication slot with its exported \
+            snapshot) and backfills every row; `backfill` resumes a backfill cut short; `status` shows each phase's \
+            progress; `capture` follows the source's changes from the slot; `abort` drops the slot and publication. \
+            `source-writer` writes to a source as Temporal's server does. Validation, shadow reads, cutover and rollback \
+            are not built yet (docs/migration.md, "Status").
             """,
-        subcommands: [Inspect.self, SourceWriter.self]
+        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Status.self, Abort.self, SourceWriter.self]
     )
 }
 
@@ -25,11 +27,6 @@ struct SourceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The source's libpq connection string or URL (\"host=127.0.0.1 port=55432 user=postgres dbname=temporal_visibility\").",
                                valueName: "conninfo"))
     var source: String
-}
-
-/// Runs blocking libpq work off the cooperative pool, on the NIO thread pool.
-func onPostgresThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-    try await NIOThreadPool.singleton.runIfActive(body)
 }
 
 /// A source failure as the command's message and exit status (69: the source is unreachable,

@@ -13,9 +13,12 @@ public struct TemporalRow: Sendable {
         "task_queue", "search_attributes", "parent_workflow_id", "parent_run_id", "root_workflow_id", "root_run_id",
     ]
 
-    public var values: [String: String?]
+    /// Column name → value in text format (nil: NULL).
+    public typealias Values = [String: String?]
 
-    public init(values: [String: String?]) { self.values = values }
+    public var values: Values
+
+    public init(values: Values) { self.values = values }
 
     /// A row from values in `columns` order.
     public init(ordered: [String?]) {

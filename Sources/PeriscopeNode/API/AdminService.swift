@@ -23,6 +23,9 @@ public struct AdminService: Sendable {
         VisibilityService.route(AdminMethods.getShardMap, &router, metrics: node.metrics, kind: "admin") { _ in
             node.shardMap()
         }
+        VisibilityService.route(AdminMethods.importWrites, &router, metrics: node.metrics, kind: "write") { request in
+            try await VisibilityService(node: node).importWrites(request)
+        }
         VisibilityService.route(AdminMethods.addNode, &router, metrics: node.metrics, kind: "admin") { request in
             let map = try await node.addNode(id: request.nodeID, address: request.address)
             return .with { $0.shardMap = node.shardMap(atLeast: map.version) }

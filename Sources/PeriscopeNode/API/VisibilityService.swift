@@ -188,32 +188,41 @@ public struct VisibilityService: Sendable {
                 commands.append(command)
                 positions.append(position)
             } catch {
-                let status = StatusMapping.status(for: error)
-                outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = "write \(position): \(status.message)" }
+                outcomes[position] = Self.refused(error, position: position)
             }
         }
-        var token: [UInt8] = []
-        if !commands.isEmpty {
-            let written = await node.write(commands)
-            token = written.token
-            for (position, result) in zip(positions, written.outcomes) {
-                switch result {
-                case .success(let outcome):
-                    if let refusal = Self.refusal(outcome) {
-                        outcomes[position] = .with { $0.code = Int32(refusal.code.rawValue); $0.message = "write \(position): \(refusal.message)" }
-                    } else {
-                        outcomes[position] = .with { $0.applied = outcome.changedStore }
-                    }
-                case .failure(let error):
-                    let status = StatusMapping.status(for: error)
-                    outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = status.message }
-                }
-            }
-        }
+        let token = await write(commands, at: positions, into: &outcomes)
         return .with {
             $0.outcomes = outcomes
             $0.consistencyToken = Data(token)
         }
+    }
+
+    /// Proposes the valid writes of a batch (`commands`, from request `positions`) and fills
+    /// their outcomes in; returns the consistency token covering them.
+    func write(_ commands: [ShardCommand], at positions: [Int], into outcomes: inout [Periscope_V1_WriteOutcome]) async -> [UInt8] {
+        guard !commands.isEmpty else { return [] }
+        let written = await node.write(commands)
+        for (position, result) in zip(positions, written.outcomes) {
+            switch result {
+            case .success(let outcome):
+                if let refusal = Self.refusal(outcome) {
+                    outcomes[position] = .with { $0.code = Int32(refusal.code.rawValue); $0.message = "write \(position): \(refusal.message)" }
+                } else {
+                    outcomes[position] = .with { $0.applied = outcome.changedStore }
+                }
+            case .failure(let error):
+                let status = StatusMapping.status(for: error)
+                outcomes[position] = .with { $0.code = Int32(status.code.rawValue); $0.message = status.message }
+            }
+        }
+        return written.token
+    }
+
+    /// A write of a batch that was refused before it was proposed.
+    static func refused(_ error: any Error, position: Int) -> Periscope_V1_WriteOutcome {
+        let status = StatusMapping.status(for: error)
+        return .with { $0.code = Int32(status.code.rawValue); $0.message = "write \(position): \(status.message)" }
     }
 
     // MARK: Queries

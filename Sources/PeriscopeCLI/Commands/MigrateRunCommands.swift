@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import PeriscopeClient
+import PeriscopeMigration
+import PeriscopeModel
+import PeriscopePostgres
+
+/// The migration's own commands: start, backfill, status, abort.
+struct MigrationOptions: ParsableArguments {
+    @Option(help: "The migration's name (lower-case letters, digits, '_'); its slot and publication are periscope_NAME.")
+    var name: String
+}
+
+/// Runs a migration command against a node and a source, with their failures as messages
+/// and exit statuses.
+func withMigration(_ client: ClientOptions, _ body: (MigrationStore) async throws -> Void) async throws {
+    try await client.withClient { periscope in
+        try await reportingSourceFailures { try await body(MigrationStore(client: periscope)) }
+    }
+}
+
+extension MigrateCommand {
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start migrating a source: checks, slot and snapshot, then the backfill.",
+            discussion: """
+                Checks the source first (Temporal's table, wal_level=logical, a role that may replicate, no slot or \\
+                publication of this name) and changes nothing if a check fails. Then: each --namespace NAME=SOURCE_ID \\
+                becomes a Periscope namespace with the source's id and its custom search attribute fields; a publication \\
+                and a logical replication slot periscope_NAME (pgoutput) are made, the slot exporting a snapshot; the rows \\
+                are planned in chunks and copied at that snapshot, each chunk recorded in the migration's state (kept in \\
+                Periscope, namespace periscope-migrations). Kill it and run `migrate backfill` to go on.
+                """
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+        @Option(name: .customLong("namespace"), help: "NAME=SOURCE_ID: a Periscope namespace and the source namespace_id it takes (repeat).")
+        var namespaces: [String] = []
+        @Option(help: "Rows per backfill chunk.") var chunkRows = 20_000
+        @OptionGroup var backfill: BackfillOptions
+
+        func validate() throws {
+            _ = try mapping()
+            guard (1...10_000_000).contains(chunkRows) else { throw ValidationError("--chunk-rows must be 1 ... 10000000") }
+            try backfill.check()
+        }
+
+        func mapping() throws -> [String: String] {
+            var mapping: [String: String] = [:]
+            for pair in namespaces {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--namespace '\(pair)' is not NAME=SOURCE_ID")
+                }
+                guard mapping[parts[0]] == nil, !mapping.values.contains(parts[1]) else {
+                    throw ValidationError("--namespace \(pair): each namespace and each source id once")
+                }
+                mapping[parts[0]] = parts[1]
+            }
+            return mapping
+        }
+
+        func run() async throws {
+            try await withMigration(client) { store in
+                let started = try await MigrationSetup.start(.init(name: migration.name, conninfo: source.source, namespaces: try mapping(),
+                                                                   chunkRows: chunkRows), store: store)
+                print("migration \(migration.name): slot \(started.state.slot) at \(started.state.startLSN), snapshot \(started.state.snapshot ?? "-"), "
+                    + "\(started.state.rowsPlanned) rows in \(started.state.chunks.count) chunks")
+                // The exported snapshot lives as long as this connection: held until the copy ends.
+                let holder = started.snapshotHolder
+                defer { withExtendedLifetime(holder) {} }
+                try await backfill.run(started.state, conninfo: source.source, store: store)
+            }
+        }
+    }
+
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resume a migration's backfill: copy the chunks not yet done.",
+            discussion: """
+                A chunk recorded done is not copied again; one cut short is copied again from its start (its copies \\
+                change nothing the second time). The slot's exported snapshot is gone after a restart: the chunks left \\
+                are read at a newer snapshot, which the capture's ordering keeps exact (docs/migration.md).
+                """
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+        @OptionGroup var backfill: BackfillOptions
+
+        func validate() throws { try backfill.check() }
+
+        func run() async throws {
+            try await withMigration(client) { store in
+                guard var state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                guard state.phase == .backfilling || state.phase == .created else {
+                    print("migration \(migration.name) is \(state.phase.rawValue): nothing to backfill")
+                    return
+                }
+                state.snapshot = nil
+                try await backfill.run(state, conninfo: source.source, store: store)
+            }
+        }
+    }
+
+    struct Capture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow the source's changes from the migration's slot and apply them.",
+            discussion: """
+                Streams from the slot's confirmed position (pgoutput), applies each committed transaction's changes in \
+                order, and confirms a position to the server only once everything before it is applied (saved in the \
+                migration's state first: a kill -9 streams those changes again, never skips them). Prints the position \
+                applied, the WAL behind and the lag every second. --until-caught-up stops once everything the source \
+                had written at the start is applied; --duration after that many seconds; else on SIGINT.
+                """
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+        @Flag(help: "Stop once caught up with the source's position at the start.") var untilCaughtUp = false
+        @Option(help: "Seconds to run (0: until caught up or SIGINT).") var duration: Double = 0
+
+        func run() async throws {
+            try await withMigration(client) { store in
+                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                guard state.phase == .backfilled || state.phase == .capturing else {
+                    throw MigrationError.wrongPhase("migration \(migration.name) is \(state.phase.rawValue): finish its backfill first (migrate backfill)")
+                }
+                let capture = PeriscopeMigration.Capture(conninfo: source.source, store: store, state: state)
+                let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+                signal(SIGINT, SIG_IGN)
+                interrupt.setEventHandler { capture.stop() }
+                interrupt.resume()
+                let reporter = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        if !Task.isCancelled { MigrationReport.capture(capture.progress) }
+                    }
+                }
+                defer { reporter.cancel() }
+                let until: PeriscopeMigration.Capture.Until = untilCaughtUp ? .caughtUp : (duration > 0 ? .duration(.seconds(duration)) : .stopped)
+                let done = try await capture.run(until: until)
+                reporter.cancel()
+                _ = await reporter.result
+                MigrationReport.capture(capture.progress)
+                print("capture stopped: confirmed through \(done.confirmedLSN), \(done.changesApplied) changes applied in all")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a migration's phase, progress and the source's slot.")
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var migration: MigrationOptions
+        @Option(help: "The source, to show its slot (optional).") var source: String?
+
+        func run() async throws {
+            try await withMigration(client) { store in
+                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                print(MigrationReport.text(state))
+                if let source {
+                    let slot = try await onPostgresThread { try MigrationReport.slotText(state, conninfo: source) }
+                    print(slot)
+                }
+            }
+        }
+    }
+
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a migration for good: drop its replication slot and publication.",
+            discussion: "The source's WAL is no longer kept for it. What was copied stays in Periscope; the state is kept, marked aborted."
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+
+        func run() async throws {
+            try await withMigration(client) { store in
+                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                try await onPostgresThread { [conninfo = source.source] in
+                    let connection = try PostgresConnection(conninfo)
+                    if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [state.slot]).rows.count > 0 {
+                        _ = try connection.query("SELECT pg_drop_replication_slot($1)", [state.slot])
+                    }
+                    try connection.execute("DROP PUBLICATION IF EXISTS \(state.publication)")
+                }
+                print("migration \(migration.name): dropped slot and publication \(state.slot)")
+            }
+        }
+    }
+}
+
+/// How a backfill runs.
+struct BackfillOptions: ParsableArguments {
+    @Option(help: "Connections copying at once.") var workers = 4
+    @Option(help: "Rows per second read from the source, over all workers (0: no limit).") var rowsPerSecond: Double = 0
+
+    func check() throws {
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 ... 64") }
+        guard rowsPerSecond >= 0 else { throw ValidationError("--rows-per-second must not be negative") }
+    }
+
+    /// Copies the chunks left, printing progress (rows, rows/s, ETA) every second.
+    func run(_ state: MigrationState, conninfo: String, store: MigrationStore) async throws {
+        var options = PeriscopeMigration.Backfill.Options()
+        options.workers = workers
+        options.rowsPerSecond = rowsPerSecond
+        let backfill = PeriscopeMigration.Backfill(conninfo: conninfo, store: store, state: state, options: options)
+        let started = ContinuousClock.now
+        let copiedBefore = state.rowsCopied
+        let reporter = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if !Task.isCancelled { MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore) }
+            }
+        }
+        defer { reporter.cancel() }
+        let done = try await backfill.run()
+        reporter.cancel()
+        _ = await reporter.result
+        MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore)
+        print("backfill done: \(done.rowsCopied) rows in \(done.chunks.count) chunks (\(done.rejectedCount) rejected) in "
+            + String(format: "%.1f s", (ContinuousClock.now - started).seconds))
+        for line in done.rejected.prefix(10) { print("  rejected: \(line)") }
+    }
+}

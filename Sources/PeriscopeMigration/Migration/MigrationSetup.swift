@@ -1,0 +1,133 @@
+import Foundation
+import PeriscopeAPI
+import PeriscopeClient
+import PeriscopeModel
+import PeriscopePostgres
+
+/// `periscope migrate start`: checks everything first and changes nothing if a check fails;
+/// then makes the Periscope namespaces (with the source's namespace ids and search attribute
+/// fields), the publication, and the replication slot with its exported snapshot.
+public enum MigrationSetup {
+    public struct Request: Sendable {
+        public var name: String
+        public var conninfo: String
+        /// Periscope namespace name → source namespace id.
+        public var namespaces: [String: String]
+        public var chunkRows: Int
+
+        public init(name: String, conninfo: String, namespaces: [String: String], chunkRows: Int) {
+            self.name = name
+            self.conninfo = conninfo
+            self.namespaces = namespaces
+            self.chunkRows = chunkRows
+        }
+    }
+
+    /// What `start` made: the state (saved) and the replication connection that holds the
+    /// exported snapshot open (close it once the first backfill is done).
+    public struct Started: @unchecked Sendable {
+        // @unchecked: the connection is used by its owner only, from one thread at a time.
+        public var state: MigrationState
+        public var snapshotHolder: PostgresConnection
+    }
+
+    public static func slotName(_ migration: String) -> String { "periscope_\(migration)" }
+
+    public static func start(_ request: Request, store: MigrationStore) async throws -> Started {
+        try MigrationState.checkName(request.name)
+        guard !request.namespaces.isEmpty else { throw MigrationError.invalid("name at least one namespace to migrate (--namespace NAME=SOURCE_ID)") }
+        try await store.prepare()
+        if try await store.load(request.name) != nil {
+            throw MigrationError.wrongPhase("migration \(request.name) exists already: resume it (migrate backfill, migrate status) or choose another name")
+        }
+        let slot = slotName(request.name)
+        // Every check against the source, before anything is made.
+        let checked = try await onPostgresThread { () -> (TemporalSourceSchema, Set<String>) in
+            let connection = try PostgresConnection(request.conninfo)
+            let schema = try TemporalSourceSchema.inspect(connection)
+            let inspection = try SourceInspection.inspect(request.conninfo)
+            if let problem = inspection.problem { throw problem }
+            if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.count > 0 {
+                throw MigrationError.slotExists("replication slot \(slot) exists already on \(connection.endpoint) (an earlier migration of that name?): "
+                    + "drop it (SELECT pg_drop_replication_slot('\(slot)')) or choose another name")
+            }
+            if try connection.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [slot]).rows.count > 0 {
+                throw MigrationError.slotExists("publication \(slot) exists already on \(connection.endpoint): drop it (DROP PUBLICATION \(slot)) "
+                    + "or choose another name")
+            }
+            let present = Set(try connection.query("SELECT DISTINCT rtrim(namespace_id) FROM executions_visibility").rows.compactMap { $0[0] })
+            return (schema, present)
+        }
+        let (schema, present) = checked
+        let unknown = request.namespaces.values.filter { !present.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(Data("note: the source holds no rows of namespace id(s) \(unknown.joined(separator: ", ")) yet\n".utf8))
+        }
+        try await prepareNamespaces(request.namespaces, customAttributes: schema.customAttributes, client: store.client)
+
+        // The publication, then the slot: a slot that cannot be made takes the publication with it.
+        let made = try await onPostgresThread { () -> (PostgresConnection, LSN, String) in
+            let connection = try PostgresConnection(request.conninfo)
+            try connection.execute("CREATE PUBLICATION \(slot) FOR TABLE executions_visibility")
+            do {
+                let replication = try PostgresConnection(request.conninfo, replication: true)
+                let created = try replication.execute("CREATE_REPLICATION_SLOT \(slot) LOGICAL pgoutput EXPORT_SNAPSHOT")
+                guard let row = created.rows.first, let point = created.column("consistent_point").flatMap({ row[$0] }).flatMap(LSN.init),
+                      let snapshot = created.column("snapshot_name").flatMap({ row[$0] }) else {
+                    throw MigrationError.invalid("CREATE_REPLICATION_SLOT answered without a consistent point and snapshot")
+                }
+                return (replication, point, snapshot)
+            } catch {
+                _ = try? connection.execute("DROP PUBLICATION IF EXISTS \(slot)")
+                if let failure = error as? PostgresError, failure.isPermissionDenied {
+                    throw MigrationError.permission("creating replication slot \(slot): \(failure.message)")
+                }
+                throw error
+            }
+        }
+        let (holder, point, snapshot) = made
+        var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: slot, publication: slot,
+                                   namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
+                                   attributeTypes: schema.attributeTypes, startLSN: point, snapshot: snapshot)
+        let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
+            let connection = try PostgresConnection(request.conninfo)
+            let planned = try Backfill.plan(connection, namespaceIds: Array(request.namespaces.values), chunkRows: request.chunkRows)
+            return (planned.chunks, planned.rows)
+        }
+        state.chunks = plan.0
+        state.rowsPlanned = plan.1
+        state.phase = .backfilling
+        try await store.save(&state)
+        return Started(state: state, snapshotHolder: holder)
+    }
+
+    /// The namespace, or nil if it does not exist.
+    static func described(_ name: String, client: PeriscopeClient) async throws -> Namespace? {
+        do {
+            return try await client.describeNamespace(name)
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
+    /// Creates each Periscope namespace with its source id (or checks the one there has it),
+    /// and registers the source's custom search attribute fields it lacks.
+    static func prepareNamespaces(_ namespaces: [String: String], customAttributes: [String: SearchAttributeType], client: PeriscopeClient) async throws {
+        for (name, sourceId) in namespaces.sorted(by: { $0.key < $1.key }) {
+            var existing = try await described(name, client: client)
+            if existing == nil { existing = try await client.createNamespace(name, id: sourceId) }
+            guard let existing else { continue }
+            guard existing.id == sourceId else {
+                throw MigrationError.invalid("Periscope namespace \(name) has id \(existing.id), not the source's \(sourceId): "
+                    + "migrate into a new namespace, or one made with --id \(sourceId)")
+            }
+            var missing: [String: IndexedValueType] = [:]
+            let registered = try await client.searchAttributes(namespace: name)
+            for (field, type) in customAttributes where registered.custom[field] == nil {
+                missing[field] = IndexedValueType(rawValue: type.rawValue) ?? .unspecified
+            }
+            if !missing.isEmpty { _ = try await client.addSearchAttributes(namespace: name, missing) }
+        }
+    }
+}

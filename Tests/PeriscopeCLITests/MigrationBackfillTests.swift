@@ -1,0 +1,178 @@
+import Foundation
+import PeriscopeAPI
+import PeriscopeClient
+import PeriscopeMigration
+import PeriscopeModel
+import PeriscopePostgres
+import PeriscopeTestSupport
+import Testing
+
+/// `periscope migrate start` and `backfill` against a real PostgreSQL and a real node: every
+/// row arrives exactly, a kill -9 in the middle resumes without copying a finished chunk
+/// again, and a source that cannot be migrated is refused with nothing changed.
+@Suite(.serialized) struct MigrationBackfillTests {
+    /// Every row of the source, as records, by namespace id and run id.
+    static func sourceRecords(_ url: String) throws -> [String: VisibilityRecord] {
+        let connection = try PostgresConnection(url)
+        let schema = try TemporalSourceSchema.inspect(connection)
+        var records: [String: VisibilityRecord] = [:]
+        for row in try connection.query("SELECT \(TemporalRow.columns.joined(separator: ", ")) FROM executions_visibility").rows {
+            let record = try TemporalRow(ordered: row).record(types: schema.attributeTypes)
+            records[record.key.namespaceId + "/" + record.key.runId] = record
+        }
+        return records
+    }
+
+    /// Every source row must be in Periscope, field for field, and nothing else: the whole
+    /// namespace is listed and compared (a few thousand executions).
+    static func expectCopied(_ records: [String: VisibilityRecord], namespaces: [String: String], client: PeriscopeClient) async throws {
+        for (name, sourceId) in namespaces {
+            var expected: [String: VisibilityRecord] = [:]
+            for record in records.values where record.key.namespaceId == sourceId { expected[record.key.runId] = record.normalized() }
+            var missing = 0, different = 0, extra = 0
+            var seen = Set<String>()
+            for try await execution in client.executions(namespace: name, pageSize: 1_000, consistency: .strong) {
+                seen.insert(execution.runID)
+                guard let want = expected[execution.runID] else { extra += 1; continue }
+                var copy = try RecordWire.record(execution, namespaceId: sourceId)
+                copy.failoverVersion = 0
+                if copy != want { different += 1 }
+            }
+            missing = expected.keys.filter { !seen.contains($0) }.count
+            #expect(missing == 0 && different == 0 && extra == 0,
+                    "namespace \(name): \(missing) missing, \(different) different, \(extra) not in the source (of \(expected.count))")
+        }
+    }
+
+    /// A source, a node and a folder for logs, for one test.
+    struct Setup {
+        let server: PostgresServer
+        let directory: String
+        let node: NodeProcess
+
+        static func start() async throws -> Setup {
+            let server = try await PostgresServer.start()
+            do {
+                let directory = try CLITests.temporaryDirectory()
+                return Setup(server: server, directory: directory, node: try await NodeProcess.start(data: directory + "/data"))
+            } catch {
+                server.stop()
+                throw error
+            }
+        }
+
+        func stop() {
+            node.killMinusNine()
+            server.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    static func log(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)" }
+
+    @Test func theBackfillCopiesEveryRowAndAKilledOneResumesWithoutRedoingChunks() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let (server, directory, node) = (setup.server, setup.directory, setup.node)
+        let seeded = try CLITests.run("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "6",
+                                      "--namespace-ids", "ns-a,ns-b", "--workers", "4")
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        let rows = Int(try await server.psql("SELECT count(*) FROM executions_visibility")) ?? 0
+        #expect(rows > 500, "\(rows) rows seeded")
+
+        // Paced to ~1/4 of the rows per second, killed once a few chunks are recorded done.
+        let (process, output) = try CLITests.startLogging(["migrate", "start", "--address", node.address, "--source", server.url, "--name", "m1",
+                                                           "--namespace", "orders=ns-a", "--namespace", "billing=ns-b", "--chunk-rows", "100",
+                                                           "--workers", "2", "--rows-per-second", String(rows / 4)], to: directory + "/start.log")
+        let client = try await PeriscopeClient.connect(to: node.address)
+        defer { Task { await client.close() } }
+        let store = MigrationStore(client: client)
+        #expect(await waitUntil(timeout: .seconds(60)) { ((try? await store.load("m1"))??.chunksDone ?? 0) >= 3 })
+        try CLITests.killMinusNine(process, output: output)
+        let interrupted = try #require(try await store.load("m1"), "the state was saved before the kill: \(Self.log(directory + "/start.log"))")
+        #expect(interrupted.phase == .backfilling && interrupted.chunksDone > 0 && interrupted.chunksDone < interrupted.chunks.count,
+                "\(interrupted.chunksDone) of \(interrupted.chunks.count) chunks done at the kill")
+        #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'periscope_m1'") == "1")
+
+        let resumed = try CLITests.run("migrate", "backfill", "--address", node.address, "--source", server.url, "--name", "m1")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let done = try #require(try await store.load("m1"))
+        #expect(done.phase == .backfilled && done.chunksDone == done.chunks.count && done.rejectedCount == 0, "\(MigrationReport.text(done))")
+        #expect(done.rowsCopied == rows, "\(done.rowsCopied) rows copied of \(rows)")
+        // The chunks done before the kill kept their counts: the resumed run copied only the others.
+        for chunk in interrupted.chunks where chunk.done { #expect(done.chunks[chunk.id].rows == chunk.rows) }
+        try await Self.expectCopied(try Self.sourceRecords(server.url), namespaces: ["orders": "ns-a", "billing": "ns-b"], client: client)
+
+        let status = try CLITests.run("migrate", "status", "--address", node.address, "--name", "m1", "--source", server.url)
+        #expect(status.status == 0 && status.stdout.contains("backfilled") && status.stdout.contains("slot periscope_m1: idle"), "\(status.stdout)")
+        let aborted = try CLITests.run("migrate", "abort", "--address", node.address, "--source", server.url, "--name", "m1")
+        #expect(aborted.status == 0, "\(aborted.stderr)")
+        #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots") == "0")
+    }
+
+    @Test func aMigrationThatCannotStartChangesNothing() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let (server, node) = (setup.server, setup.node)
+        // A slot of that name exists already.
+        _ = try await server.psql("SELECT pg_create_logical_replication_slot('periscope_m2', 'pgoutput')")
+        let taken = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m2", "--namespace", "orders=ns-a")
+        #expect(taken.status == 65 && taken.stderr.contains("replication slot periscope_m2 exists already"), "\(taken.stderr)")
+        #expect(try await server.psql("SELECT count(*) FROM pg_publication") == "0")
+        // A role that may not replicate.
+        _ = try await server.psql("CREATE ROLE reader LOGIN; GRANT SELECT ON executions_visibility TO reader")
+        let reader = try CLITests.run("migrate", "start", "--address", node.address, "--name", "m3", "--namespace", "orders=ns-a",
+                                      "--source", "host=127.0.0.1 port=\(server.port) user=reader dbname=temporal_visibility")
+        #expect(reader.status == 77 && reader.stderr.contains("neither REPLICATION nor SUPERUSER"), "\(reader.stderr)")
+        // Bad names and mappings never reach the source.
+        let badName = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "M-1", "--namespace", "o=ns")
+        #expect(badName.status == 65 && badName.stderr.contains("must be 1 to 40 lower-case letters"), "\(badName.stderr)")
+        let badMapping = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m4", "--namespace", "orders")
+        #expect(badMapping.status == 64 && badMapping.stderr.contains("is not NAME=SOURCE_ID"), "\(badMapping.stderr)")
+        #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots") == "1", "only the slot made by hand")
+        #expect(try await server.psql("SELECT count(*) FROM pg_publication") == "0")
+        let client = try await PeriscopeClient.connect(to: node.address)
+        #expect(try await MigrationStore(client: client).load("m3") == nil)
+        await client.close()
+    }
+
+    @Test func withTheWriterRunningBackfillAndCaptureEndEqualToTheSourceThroughAKill() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let (server, directory, node) = (setup.server, setup.directory, setup.node)
+        _ = try CLITests.run("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "3", "--namespace-ids", "ns-a,ns-b")
+        // The writer runs from here to the end of the capture: starts, upserts, closes, deletes, retries.
+        let (writer, writerLog) = try CLITests.startLogging(["migrate", "source-writer", "--source", server.url, "--rate", "300", "--seed", "9",
+                                                             "--namespace-ids", "ns-a,ns-b"], to: directory + "/writer.log")
+        var writerRunning = true
+        defer { if writerRunning { try? CLITests.killMinusNine(writer, output: writerLog) } }
+        let started = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "live",
+                                       "--namespace", "orders=ns-a", "--namespace", "billing=ns-b", "--chunk-rows", "500")
+        #expect(started.status == 0, "\(started.stderr)")
+        let client = try await PeriscopeClient.connect(to: node.address)
+        defer { Task { await client.close() } }
+        let store = MigrationStore(client: client)
+
+        // A capture killed -9 once it has applied changes, then run again.
+        let (capture, captureLog) = try CLITests.startLogging(["migrate", "capture", "--address", node.address, "--source", server.url,
+                                                               "--name", "live"], to: directory + "/capture.log")
+        #expect(await waitUntil(timeout: .seconds(60)) { ((try? await store.load("live"))??.changesApplied ?? 0) > 100 },
+                "\(Self.log(directory + "/capture.log"))")
+        try CLITests.killMinusNine(capture, output: captureLog)
+        let again = try CLITests.run("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--duration", "3")
+        #expect(again.status == 0, "\(again.stderr)")
+
+        // The writer stops; the capture catches up; Periscope equals the source.
+        kill(writer.processIdentifier, SIGINT)
+        writer.waitUntilExit()
+        try writerLog.close()
+        writerRunning = false
+        let wrote = try String(contentsOfFile: directory + "/writer.log", encoding: .utf8)
+        #expect(wrote.contains("deletes") && wrote.contains("0 failed"), "\(wrote.suffix(300))")
+        let caughtUp = try CLITests.run("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--until-caught-up")
+        #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
+        let state = try #require(try await store.load("live"))
+        #expect(state.rejectedCount == 0, "\(state.rejected)")
+        try await Self.expectCopied(try Self.sourceRecords(server.url), namespaces: ["orders": "ns-a", "billing": "ns-b"], client: client)
+    }
+}
