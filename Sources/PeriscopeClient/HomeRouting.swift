@@ -4,10 +4,13 @@ import PeriscopeRPC
 /// not its namespace's home is refused with the home's name and its nodes' addresses; the
 /// client remembers them and sends that namespace's writes there (to the shard's leader,
 /// with a routing table of that region) until the home refuses them in turn (a failover
-/// moved it again) or cannot be reached (then it asks the seed's region anew).
+/// moved it again). A home node that cannot be reached or does not answer in time is passed
+/// over for the home's next node; when none can be, the client asks the seed's region anew.
 actor HomeRouting {
     private var homes: [String: [RPCEndpoint]] = [:]
     private var routings: [RPCEndpoint: LeaderRouting] = [:]
+    /// Nodes of a home that failed one after the other, by namespace.
+    private var failedInARow: [String: Int] = [:]
     /// Namespaces whose writes the client follows to another region (bounds the cache).
     static let namespacesMax = 10_000
 
@@ -19,7 +22,26 @@ actor HomeRouting {
         homes[namespace] = addresses
     }
 
-    func forget(_ namespace: String) { homes[namespace] = nil }
+    func forget(_ namespace: String) {
+        homes[namespace] = nil
+        failedInARow[namespace] = nil
+    }
+
+    /// An attempt through `endpoint`, the home's node the client used, failed as a node that
+    /// is cut off, paused or gone fails: the home's next node is used from now on. Once every
+    /// node of the home has failed in a row, the home is forgotten, and the next attempt asks
+    /// the seed's region anew (the namespace may have failed over to a region it names).
+    func failed(_ namespace: String, at endpoint: RPCEndpoint) {
+        guard var addresses = homes[namespace], addresses.first == endpoint else { return }
+        let failures = (failedInARow[namespace] ?? 0) + 1
+        guard failures < addresses.count else { return forget(namespace) }
+        addresses.append(addresses.removeFirst())
+        homes[namespace] = addresses
+        failedInARow[namespace] = failures
+    }
+
+    /// A call through the home's current node succeeded.
+    func succeeded(_ namespace: String) { failedInARow[namespace] = nil }
 
     /// The routing table of the region `seed` belongs to.
     func routing(for seed: RPCEndpoint) -> LeaderRouting {

@@ -111,13 +111,16 @@ public final class PeriscopeClient: Sendable {
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
                     let seedClient: RPCClient
                     do { seedClient = try await pool.client(for: regionSeed, within: attemptTimeout) } catch {
-                        if let homed, home != nil { await homes.forget(homed) }
+                        if let homed, let home { await homes.failed(homed, at: home) }
                         throw PeriscopeError(error)
                     }
                     do {
                         target = try await regionRouting.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
                                                                 timeout: LeaderRouting.left(until: attemptDeadline)) ?? regionSeed
                     } catch {
+                        if let homed, let home, error.code == .deadlineExceeded || error.code == .unavailable {
+                            await homes.failed(homed, at: home)
+                        }
                         throw PeriscopeError(error)
                     }
                 }
@@ -126,11 +129,13 @@ public final class PeriscopeClient: Sendable {
                     client = try await pool.client(for: target, within: LeaderRouting.left(until: attemptDeadline))
                 } catch {
                     if target != regionSeed { await regionRouting.invalidate() }
-                    if let homed, home != nil, target == regionSeed { await homes.forget(homed) }
+                    if let homed, let home, target == regionSeed { await homes.failed(homed, at: home) }
                     throw PeriscopeError(error)
                 }
                 do {
-                    return try await client.unary(method, request, timeout: LeaderRouting.left(until: attemptDeadline))
+                    let response = try await client.unary(method, request, timeout: LeaderRouting.left(until: attemptDeadline))
+                    if let homed, home != nil { await homes.succeeded(homed) }
+                    return response
                 } catch {
                     // A connection that is down is replaced on the next attempt; an UNAVAILABLE
                     // the server sent (stopping, no leader) leaves the shared connection be.
@@ -145,6 +150,10 @@ public final class PeriscopeClient: Sendable {
                     // saw the majority side of a split nearly idle for the whole fault).
                     if failure.isNotLeader || (failure.code == .deadlineExceeded && target != regionSeed) {
                         await regionRouting.invalidate()
+                    }
+                    // The home's node the call went through (cut off, paused): try its next node.
+                    if let homed, let home, target == regionSeed, failure.code == .deadlineExceeded || failure.code == .unavailable {
+                        await homes.failed(homed, at: home)
                     }
                     throw failure
                 }

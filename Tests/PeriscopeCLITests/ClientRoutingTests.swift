@@ -110,3 +110,30 @@ import Testing
         try await group.shutdownGracefully()
     }
 }
+
+/// Which node of a namespace's home region the client sends through (`HomeRouting`): one
+/// that fails as a cut-off, paused or gone node fails is passed over for the next; a
+/// success ends the streak; every node failing in a row forgets the home (the client then
+/// asks its seed's region, which names the current home).
+@Suite struct HomeRoutingTests {
+    @Test func aFailingHomeNodeIsPassedOverAndAWholeRoundForgetsTheHome() async throws {
+        let homes = HomeRouting()
+        let (a, b, c) = (RPCEndpoint(host: "127.0.0.1", port: 1), RPCEndpoint(host: "127.0.0.2", port: 1), RPCEndpoint(host: "127.0.0.3", port: 1))
+        await homes.learn("orders", addresses: [a, b, c])
+        #expect(await homes.seed(for: "orders") == a)
+        await homes.failed("orders", at: a)
+        #expect(await homes.seed(for: "orders") == b)
+        // A failure reported for a node no longer in use (a late answer) changes nothing.
+        await homes.failed("orders", at: a)
+        #expect(await homes.seed(for: "orders") == b)
+        await homes.succeeded("orders")
+        await homes.failed("orders", at: b)
+        await homes.failed("orders", at: c)
+        #expect(await homes.seed(for: "orders") == a, "two failures in a row after a success: the third node")
+        await homes.failed("orders", at: a)
+        #expect(await homes.seed(for: "orders") == nil, "all three failed in a row: the home is forgotten")
+        await homes.learn("orders", addresses: [b])
+        await homes.failed("orders", at: b)
+        #expect(await homes.seed(for: "orders") == nil, "a home of one node that fails is forgotten at once")
+    }
+}
