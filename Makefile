@@ -14,11 +14,11 @@ run: setup
 # The socket tests measure deadlines, keepalives and shutdowns in seconds; on two cores the
 # CPU-bound suites (simulator, differential queries, crash loaders) would starve them, so they
 # run first on their own. The suites that run whole regions of node processes (3 to 9 nodes
-# each) run next, one test at a time: side by side with each other and the CPU-bound suites,
-# nodes took over 30 s to start. Then one short seeded chaos run (a 3-node region under faults,
+# each), and the migration's (a PostgreSQL server and a node each), run next, one test at a
+# time: side by side with each other and the CPU-bound suites, nodes took over 30 s to start. Then one short seeded chaos run (a 3-node region under faults,
 # every checker; under 2 minutes), then everything else. Together the runs cover every test.
 SOCKET_TESTS = ^(PeriscopeHTTP2Tests|PeriscopeRPCTests)\.
-REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests|ClockSkewTests)
+REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests|ClockSkewTests|MigrationSourceTests|MigrationBackfillTests)
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -74,27 +74,27 @@ import Testing
         let setup = try await Setup.start()
         defer { setup.stop() }
         let (server, directory, node) = (setup.server, setup.directory, setup.node)
-        let seeded = try CLITests.run("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "6",
+        let seeded = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "6",
                                       "--namespace-ids", "ns-a,ns-b", "--workers", "4")
         #expect(seeded.status == 0, "\(seeded.stderr)")
         let rows = Int(try await server.psql("SELECT count(*) FROM executions_visibility")) ?? 0
         #expect(rows > 500, "\(rows) rows seeded")
 
         // Paced to ~1/4 of the rows per second, killed once a few chunks are recorded done.
-        let (process, output) = try CLITests.startLogging(["migrate", "start", "--address", node.address, "--source", server.url, "--name", "m1",
+        let starting = try Spawned.start(CLITests.binary, ["migrate", "start", "--address", node.address, "--source", server.url, "--name", "m1",
                                                            "--namespace", "orders=ns-a", "--namespace", "billing=ns-b", "--chunk-rows", "100",
-                                                           "--workers", "2", "--rows-per-second", String(rows / 4)], to: directory + "/start.log")
+                                                           "--workers", "2", "--rows-per-second", String(rows / 4)], output: directory + "/start.log")
         let client = try await PeriscopeClient.connect(to: node.address)
         defer { Task { await client.close() } }
         let store = MigrationStore(client: client)
         #expect(await waitUntil(timeout: .seconds(60)) { ((try? await store.load("m1"))??.chunksDone ?? 0) >= 3 })
-        try CLITests.killMinusNine(process, output: output)
+        await starting.stop(SIGKILL)
         let interrupted = try #require(try await store.load("m1"), "the state was saved before the kill: \(Self.log(directory + "/start.log"))")
         #expect(interrupted.phase == .backfilling && interrupted.chunksDone > 0 && interrupted.chunksDone < interrupted.chunks.count,
                 "\(interrupted.chunksDone) of \(interrupted.chunks.count) chunks done at the kill")
         #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'periscope_m1'") == "1")
 
-        let resumed = try CLITests.run("migrate", "backfill", "--address", node.address, "--source", server.url, "--name", "m1")
+        let resumed = try await Spawned.periscope("migrate", "backfill", "--address", node.address, "--source", server.url, "--name", "m1")
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let done = try #require(try await store.load("m1"))
         #expect(done.phase == .backfilled && done.chunksDone == done.chunks.count && done.rejectedCount == 0, "\(MigrationReport.text(done))")
@@ -103,9 +103,9 @@ import Testing
         for chunk in interrupted.chunks where chunk.done { #expect(done.chunks[chunk.id].rows == chunk.rows) }
         try await Self.expectCopied(try Self.sourceRecords(server.url), namespaces: ["orders": "ns-a", "billing": "ns-b"], client: client)
 
-        let status = try CLITests.run("migrate", "status", "--address", node.address, "--name", "m1", "--source", server.url)
+        let status = try await Spawned.periscope("migrate", "status", "--address", node.address, "--name", "m1", "--source", server.url)
         #expect(status.status == 0 && status.stdout.contains("backfilled") && status.stdout.contains("slot periscope_m1: idle"), "\(status.stdout)")
-        let aborted = try CLITests.run("migrate", "abort", "--address", node.address, "--source", server.url, "--name", "m1")
+        let aborted = try await Spawned.periscope("migrate", "abort", "--address", node.address, "--source", server.url, "--name", "m1")
         #expect(aborted.status == 0, "\(aborted.stderr)")
         #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots") == "0")
     }
@@ -116,18 +116,18 @@ import Testing
         let (server, node) = (setup.server, setup.node)
         // A slot of that name exists already.
         _ = try await server.psql("SELECT pg_create_logical_replication_slot('periscope_m2', 'pgoutput')")
-        let taken = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m2", "--namespace", "orders=ns-a")
+        let taken = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m2", "--namespace", "orders=ns-a")
         #expect(taken.status == 65 && taken.stderr.contains("replication slot periscope_m2 exists already"), "\(taken.stderr)")
         #expect(try await server.psql("SELECT count(*) FROM pg_publication") == "0")
         // A role that may not replicate.
         _ = try await server.psql("CREATE ROLE reader LOGIN; GRANT SELECT ON executions_visibility TO reader")
-        let reader = try CLITests.run("migrate", "start", "--address", node.address, "--name", "m3", "--namespace", "orders=ns-a",
+        let reader = try await Spawned.periscope("migrate", "start", "--address", node.address, "--name", "m3", "--namespace", "orders=ns-a",
                                       "--source", "host=127.0.0.1 port=\(server.port) user=reader dbname=temporal_visibility")
         #expect(reader.status == 77 && reader.stderr.contains("neither REPLICATION nor SUPERUSER"), "\(reader.stderr)")
         // Bad names and mappings never reach the source.
-        let badName = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "M-1", "--namespace", "o=ns")
+        let badName = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "M-1", "--namespace", "o=ns")
         #expect(badName.status == 65 && badName.stderr.contains("must be 1 to 40 lower-case letters"), "\(badName.stderr)")
-        let badMapping = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m4", "--namespace", "orders")
+        let badMapping = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "m4", "--namespace", "orders")
         #expect(badMapping.status == 64 && badMapping.stderr.contains("is not NAME=SOURCE_ID"), "\(badMapping.stderr)")
         #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots") == "1", "only the slot made by hand")
         #expect(try await server.psql("SELECT count(*) FROM pg_publication") == "0")
@@ -140,13 +140,13 @@ import Testing
         let setup = try await Setup.start()
         defer { setup.stop() }
         let (server, directory, node) = (setup.server, setup.directory, setup.node)
-        _ = try CLITests.run("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "3", "--namespace-ids", "ns-a,ns-b")
+        _ = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "3", "--namespace-ids", "ns-a,ns-b")
         // The writer runs from here to the end of the capture: starts, upserts, closes, deletes, retries.
-        let (writer, writerLog) = try CLITests.startLogging(["migrate", "source-writer", "--source", server.url, "--rate", "300", "--seed", "9",
-                                                             "--namespace-ids", "ns-a,ns-b"], to: directory + "/writer.log")
+        let writer = try Spawned.start(CLITests.binary, ["migrate", "source-writer", "--source", server.url, "--rate", "300", "--seed", "9",
+                                                         "--namespace-ids", "ns-a,ns-b"], output: directory + "/writer.log")
         var writerRunning = true
-        defer { if writerRunning { try? CLITests.killMinusNine(writer, output: writerLog) } }
-        let started = try CLITests.run("migrate", "start", "--address", node.address, "--source", server.url, "--name", "live",
+        defer { if writerRunning { kill(writer.pid, SIGKILL) } }
+        let started = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "live",
                                        "--namespace", "orders=ns-a", "--namespace", "billing=ns-b", "--chunk-rows", "500")
         #expect(started.status == 0, "\(started.stderr)")
         let client = try await PeriscopeClient.connect(to: node.address)
@@ -154,22 +154,20 @@ import Testing
         let store = MigrationStore(client: client)
 
         // A capture killed -9 once it has applied changes, then run again.
-        let (capture, captureLog) = try CLITests.startLogging(["migrate", "capture", "--address", node.address, "--source", server.url,
-                                                               "--name", "live"], to: directory + "/capture.log")
+        let capture = try Spawned.start(CLITests.binary, ["migrate", "capture", "--address", node.address, "--source", server.url,
+                                                          "--name", "live"], output: directory + "/capture.log")
         #expect(await waitUntil(timeout: .seconds(60)) { ((try? await store.load("live"))??.changesApplied ?? 0) > 100 },
                 "\(Self.log(directory + "/capture.log"))")
-        try CLITests.killMinusNine(capture, output: captureLog)
-        let again = try CLITests.run("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--duration", "3")
+        await capture.stop(SIGKILL)
+        let again = try await Spawned.periscope("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--duration", "3")
         #expect(again.status == 0, "\(again.stderr)")
 
         // The writer stops; the capture catches up; Periscope equals the source.
-        kill(writer.processIdentifier, SIGINT)
-        writer.waitUntilExit()
-        try writerLog.close()
+        #expect(await writer.stop(SIGINT) == 0, "\(writer.errors)")
         writerRunning = false
-        let wrote = try String(contentsOfFile: directory + "/writer.log", encoding: .utf8)
+        let wrote = writer.output
         #expect(wrote.contains("deletes") && wrote.contains("0 failed"), "\(wrote.suffix(300))")
-        let caughtUp = try CLITests.run("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--until-caught-up")
+        let caughtUp = try await Spawned.periscope("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "live", "--until-caught-up")
         #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
         let state = try #require(try await store.load("live"))
         #expect(state.rejectedCount == 0, "\(state.rejected)")

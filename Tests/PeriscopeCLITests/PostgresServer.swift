@@ -41,37 +41,20 @@ final class PostgresServer: Sendable {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Runs `scripts/postgres.sh` on a thread of its own (see `runScriptWaiting`).
+    /// Runs `scripts/postgres.sh` (see `Spawned` for why not Foundation's Process).
     static func spawnScript(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try runScriptWaiting(arguments) }) }
-        }
-    }
-
-    /// Runs `scripts/postgres.sh` with its output in a file and waits with waitpid.
-    /// (Foundation's Process never saw this script exit when it started a server that outlives
-    /// it: the child stayed a zombie that waitUntilExit waited on forever.)
-    static func runScriptWaiting(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let log = NSTemporaryDirectory() + "postgres-sh-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([script] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, script, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw NodeProcessError("posix_spawn \(script): \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return ((status >> 8) & 0xFF, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let outcome = try await Spawned.run(script, arguments)
+        return (outcome.status, outcome.stdout + outcome.stderr)
     }
 
     func stop() {
-        _ = try? Self.runScriptWaiting(["stop", directory])
+        // From a synchronous `defer`: the script is waited for on this thread.
+        if let stopping = try? Spawned.start(Self.script, ["stop", directory], output: NSTemporaryDirectory() + "postgres-stop-" + UUID().uuidString) {
+            var status: Int32 = 0
+            while waitpid(stopping.pid, &status, 0) == -1 && errno == EINTR {}
+            try? FileManager.default.removeItem(atPath: stopping.outputPath)
+            try? FileManager.default.removeItem(atPath: stopping.errorPath)
+        }
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path)
     }
 }
