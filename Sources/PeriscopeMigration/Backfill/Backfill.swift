@@ -105,6 +105,13 @@ public final class Backfill: Sendable {
             let batch = Array(read.writes[start..<min(start + options.batchWrites, read.writes.count)])
             let response = try await store.client.importWrites(namespace: namespace, batch)
             for (write, outcome) in zip(batch, response.outcomes) where outcome.code != 0 {
+                // A write refused as invalid will be refused again: it is recorded and the copy
+                // goes on. Any other failure (a leader change, a node low on disk) leaves the
+                // chunk not done, to be copied again when the backfill resumes.
+                guard ImportRefusal.isPermanent(outcome) else {
+                    throw MigrationError.invalid("chunk \(id): Periscope could not take a copy yet (\(outcome.message)); "
+                        + "the chunk is not recorded done: run `migrate backfill` again")
+                }
                 state.withLock { $0.reject("\(chunk.namespaceId)/\(write.upsert.runID)", "Periscope refused it: \(outcome.message)") }
             }
         }

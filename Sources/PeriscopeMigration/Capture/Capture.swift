@@ -178,10 +178,7 @@ public final class Capture: Sendable {
         for (namespace, writes) in byNamespace {
             for start in stride(from: 0, to: writes.count, by: options.batchChanges) {
                 let batch = Array(writes[start..<min(start + options.batchChanges, writes.count)])
-                let response = try blockingAwait { try await self.store.client.importWrites(namespace: namespace, batch) }
-                if let refused = response.outcomes.first(where: { $0.code != 0 }) {
-                    throw CaptureError("Periscope refused a captured change of namespace \(namespace): \(refused.message)")
-                }
+                try importWithRetries(batch, namespace: namespace)
             }
         }
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - StandbyStatusUpdate.postgresEpochMicroseconds
@@ -192,6 +189,34 @@ public final class Capture: Sendable {
         }
         state.withLock { $0.changesApplied += count }
     }
+
+    /// Writes one batch. Refusals that will not change (an invalid write) are recorded as
+    /// rejected and skipped, so one bad row cannot stop the capture (and hold the source's
+    /// WAL) for good; others (a leader change) are retried with backoff, the whole batch
+    /// again (its order makes that harmless), and stop the capture only if they persist.
+    private func importWithRetries(_ batch: [Periscope_V1_ImportedWrite], namespace: String) throws {
+        var pause = 0.2
+        for attempt in 1...Self.attemptsMax {
+            let response = try blockingAwait { try await self.store.client.importWrites(namespace: namespace, batch) }
+            let refused = zip(batch, response.outcomes).filter { $0.1.code != 0 }
+            let transient = refused.filter { !ImportRefusal.isPermanent($0.1) }
+            if transient.isEmpty {
+                for (write, outcome) in refused {
+                    let run = write.upsert.runID.isEmpty ? write.delete.runID : write.upsert.runID
+                    state.withLock { $0.reject("\(namespace)/\(run)", "captured change at \(write.sourceOrder) refused: \(outcome.message)") }
+                }
+                return
+            }
+            guard attempt < Self.attemptsMax else {
+                throw CaptureError("Periscope did not take a captured change of namespace \(namespace) after \(attempt) attempts: "
+                    + "\(transient[0].1.message); run `migrate capture` again")
+            }
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 5)
+        }
+    }
+
+    static let attemptsMax = 8
 
     private func upsert(_ row: TemporalRow, position: LSN, namespaces: [String: String], types: [String: SearchAttributeType],
                         into byNamespace: inout [String: [Periscope_V1_ImportedWrite]], workflows: inout [String: String]) throws {
