@@ -106,21 +106,17 @@ public final class PeriscopeClient: Sendable {
             let home = if let homed { await homes.seed(for: homed) } else { RPCEndpoint?.none }
             let regionSeed = home ?? seed
             let regionRouting = if let home { await homes.routing(for: home) } else { routing }
+            var target = regionSeed
             do throws(PeriscopeError) {
-                var target = regionSeed
                 if case .execution(let namespace, let workflowID) = route, configuration.routesWritesToLeaders {
                     let seedClient: RPCClient
                     do { seedClient = try await pool.client(for: regionSeed, within: attemptTimeout) } catch {
-                        if let homed, let home { await homes.failed(homed, at: home) }
                         throw PeriscopeError(error)
                     }
                     do {
                         target = try await regionRouting.leader(namespace: namespace, workflowID: workflowID, via: seedClient,
                                                                 timeout: LeaderRouting.left(until: attemptDeadline)) ?? regionSeed
                     } catch {
-                        if let homed, let home, error.code == .deadlineExceeded || error.code == .unavailable {
-                            await homes.failed(homed, at: home)
-                        }
                         throw PeriscopeError(error)
                     }
                 }
@@ -129,7 +125,6 @@ public final class PeriscopeClient: Sendable {
                     client = try await pool.client(for: target, within: LeaderRouting.left(until: attemptDeadline))
                 } catch {
                     if target != regionSeed { await regionRouting.invalidate() }
-                    if let homed, let home, target == regionSeed { await homes.failed(homed, at: home) }
                     throw PeriscopeError(error)
                 }
                 do {
@@ -151,10 +146,6 @@ public final class PeriscopeClient: Sendable {
                     if failure.isNotLeader || (failure.code == .deadlineExceeded && target != regionSeed) {
                         await regionRouting.invalidate()
                     }
-                    // The home's node the call went through (cut off, paused): try its next node.
-                    if let homed, let home, target == regionSeed, failure.code == .deadlineExceeded || failure.code == .unavailable {
-                        await homes.failed(homed, at: home)
-                    }
                     throw failure
                 }
             } catch {
@@ -162,6 +153,11 @@ public final class PeriscopeClient: Sendable {
                     homesFollowed += 1
                     await homes.learn(homed, addresses: addresses)
                     continue
+                }
+                // The attempt failed at the home's node it went through (cut off, paused,
+                // gone) while connecting, routing or calling: the next tries the home's next node.
+                if let homed, let home, target == home, error.code == .deadlineExceeded || error.code == .unavailable {
+                    await homes.failed(homed, at: home)
                 }
                 attempt += 1
                 lastFailure = error

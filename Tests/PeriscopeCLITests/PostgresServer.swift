@@ -35,8 +35,8 @@ final class PostgresServer: Sendable {
 
     /// Runs SQL through psql as the superuser; its output, trimmed.
     func psql(_ sql: String, database: String = "temporal_visibility") async throws -> String {
-        let result = try await runTool("/usr/bin/psql", ["host=127.0.0.1 port=\(port) user=postgres dbname=\(database)", "-qtAX",
-                                                         "-v", "ON_ERROR_STOP=1", "-c", sql])
+        let result = try await Spawned.run("/usr/bin/psql", ["host=127.0.0.1 port=\(port) user=postgres dbname=\(database)", "-qtAX",
+                                                             "-v", "ON_ERROR_STOP=1", "-c", sql])
         try #require(result.status == 0, "psql \(sql): \(result.stderr)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -49,11 +49,9 @@ final class PostgresServer: Sendable {
 
     func stop() {
         // From a synchronous `defer`: the script is waited for on this thread.
-        if let stopping = try? Spawned.start(Self.script, ["stop", directory], output: NSTemporaryDirectory() + "postgres-stop-" + UUID().uuidString) {
-            var status: Int32 = 0
-            while waitpid(stopping.pid, &status, 0) == -1 && errno == EINTR {}
-            try? FileManager.default.removeItem(atPath: stopping.outputPath)
-            try? FileManager.default.removeItem(atPath: stopping.errorPath)
+        if let stopping = try? Spawned.start(Self.script, ["stop", directory], output: Spawned.temporaryOutput()) {
+            _ = stopping.waitBlocking()
+            stopping.removeOutput()
         }
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).deletingLastPathComponent().path)
     }

@@ -27,16 +27,25 @@ struct Spawned: Sendable {
         return Spawned(pid: pid, outputPath: output, errorPath: errorPath)
     }
 
-    /// Waits for it to end; its exit status (128 + the signal if a signal ended it).
+    /// Waits for it to end on a thread of its own; its exit status.
     func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                let signal = status & 0x7F
-                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
-            }
+            Thread.detachNewThread { continuation.resume(returning: waitBlocking()) }
         }
+    }
+
+    /// Waits for it to end, blocking this thread; its exit status (128 + the signal if a
+    /// signal ended it).
+    func waitBlocking() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    func removeOutput() {
+        try? FileManager.default.removeItem(atPath: outputPath)
+        try? FileManager.default.removeItem(atPath: errorPath)
     }
 
     /// Sends `signal` and waits for it to end.
@@ -51,15 +60,14 @@ struct Spawned: Sendable {
 
     /// Runs `executable` to completion: its status and output.
     static func run(_ executable: String, _ arguments: [String]) async throws -> CLITests.Outcome {
-        let base = NSTemporaryDirectory() + "spawned-" + UUID().uuidString
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let process = try start(executable, arguments, output: base + ".out", errors: base + ".err")
+        let process = try start(executable, arguments, output: temporaryOutput())
+        defer { process.removeOutput() }
         let status = await process.wait()
         return CLITests.Outcome(status: status, stdout: process.output, stderr: process.errors)
     }
+
+    /// A new file path for a run's output.
+    static func temporaryOutput() -> String { NSTemporaryDirectory() + "spawned-" + UUID().uuidString + ".out" }
 
     /// `periscope` with these arguments, to completion.
     static func periscope(_ arguments: String...) async throws -> CLITests.Outcome {

@@ -44,6 +44,39 @@ func reportingSourceFailures(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// Runs `body`, calling `report(false)` every second meanwhile and `report(true)` once it has
+/// returned. With `onInterrupt`, SIGINT calls it instead of ending the process, so that the
+/// work stops where it can and keeps what it did.
+func withProgress<Result: Sendable>(report: @escaping @Sendable (_ final: Bool) -> Void, onInterrupt: (@Sendable () -> Void)? = nil,
+                                    _ body: () async throws -> Result) async throws -> Result {
+    var interrupts: (any DispatchSourceSignal)?
+    if let onInterrupt {
+        let source = DispatchSource.makeSignalSource(signal: SIGINT)
+        signal(SIGINT, SIG_IGN)
+        source.setEventHandler(handler: onInterrupt)
+        source.resume()
+        interrupts = source
+    }
+    defer { interrupts?.cancel() }
+    let reporter = Task {
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            report(false)
+        }
+    }
+    let result: Result
+    do {
+        result = try await body()
+    } catch {
+        reporter.cancel()
+        throw error
+    }
+    reporter.cancel()
+    _ = await reporter.result
+    report(true)
+    return result
+}
+
 extension MigrateCommand {
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -97,23 +130,12 @@ extension MigrateCommand {
 
         func run() async throws {
             let writer = TemporalSourceWriter(.init(conninfo: source.source, namespaceIds: namespaceIdList, rate: rate, workers: workers, seed: seed))
-            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
-            signal(SIGINT, SIG_IGN)
-            interrupt.setEventHandler { writer.stop() }
-            interrupt.resume()
             let started = ContinuousClock.now
-            let reporter = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    Self.report(writer.snapshot, since: started, final: false)
+            try await reportingSourceFailures {
+                try await withProgress(report: { final in Self.report(writer.snapshot, since: started, final: final) }, onInterrupt: writer.stop) {
+                    try await writer.run(for: duration > 0 ? .seconds(duration) : nil)
                 }
             }
-            try await reportingSourceFailures {
-                defer { reporter.cancel() }
-                try await writer.run(for: duration > 0 ? .seconds(duration) : nil)
-            }
-            _ = await reporter.result
-            Self.report(writer.snapshot, since: started, final: true)
             if let failure = writer.snapshot.lastFailure { FileHandle.standardError.write(Data("last failure: \(failure)\n".utf8)) }
         }
 

@@ -128,22 +128,10 @@ extension MigrateCommand {
                     throw MigrationError.wrongPhase("migration \(migration.name) is \(state.phase.rawValue): finish its backfill first (migrate backfill)")
                 }
                 let capture = PeriscopeMigration.Capture(conninfo: source.source, store: store, state: state)
-                let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
-                signal(SIGINT, SIG_IGN)
-                interrupt.setEventHandler { capture.stop() }
-                interrupt.resume()
-                let reporter = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        if !Task.isCancelled { MigrationReport.capture(capture.progress) }
-                    }
-                }
-                defer { reporter.cancel() }
                 let until: PeriscopeMigration.Capture.Until = untilCaughtUp ? .caughtUp : (duration > 0 ? .duration(.seconds(duration)) : .stopped)
-                let done = try await capture.run(until: until)
-                reporter.cancel()
-                _ = await reporter.result
-                MigrationReport.capture(capture.progress)
+                let done = try await withProgress(report: { _ in MigrationReport.capture(capture.progress) }, onInterrupt: capture.stop) {
+                    try await capture.run(until: until)
+                }
                 print("capture stopped: confirmed through \(done.confirmedLSN), \(done.changesApplied) changes applied in all")
             }
         }
@@ -170,7 +158,7 @@ extension MigrateCommand {
     struct Abort: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop a migration for good: drop its replication slot and publication.",
-            discussion: "The source's WAL is no longer kept for it. What was copied stays in Periscope; the state is kept, marked aborted."
+            discussion: "The source's WAL is no longer kept for it. What was copied stays in Periscope, and so does the migration's state (its phase unchanged)."
         )
         @OptionGroup var client: ClientOptions
         @OptionGroup var source: SourceOptions
@@ -210,17 +198,9 @@ struct BackfillOptions: ParsableArguments {
         let backfill = PeriscopeMigration.Backfill(conninfo: conninfo, store: store, state: state, options: options)
         let started = ContinuousClock.now
         let copiedBefore = state.rowsCopied
-        let reporter = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                if !Task.isCancelled { MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore) }
-            }
+        let done = try await withProgress(report: { _ in MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore) }) {
+            try await backfill.run()
         }
-        defer { reporter.cancel() }
-        let done = try await backfill.run()
-        reporter.cancel()
-        _ = await reporter.result
-        MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore)
         print("backfill done: \(done.rowsCopied) rows in \(done.chunks.count) chunks (\(done.rejectedCount) rejected) in "
             + String(format: "%.1f s", (ContinuousClock.now - started).seconds))
         for line in done.rejected.prefix(10) { print("  rejected: \(line)") }

@@ -1,4 +1,5 @@
 import Foundation
+import PeriscopeModel
 import Synchronization
 
 /// Paces work to `perSecond` units across threads (0: no limit): each caller takes its units
@@ -19,6 +20,6 @@ public final class RateLimiter: Sendable {
             next = start + cost
             return start - now
         }
-        if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+        if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
     }
 }

@@ -126,7 +126,7 @@ public final class Capture: Sendable {
 
     /// Tells the server everything before `position` is applied, and records it in the state.
     private func confirm(_ position: LSN, on replication: PostgresConnection) throws {
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - StandbyStatusUpdate.postgresEpochMicroseconds
+        let now = StandbyStatusUpdate.postgresMicroseconds(.wallClockNow)
         // Saved first: a crash between the two streams those changes again, never skips them.
         state.withLock { $0.confirmedLSN = max($0.confirmedLSN, position) }
         try blockingAwait { [self] in
@@ -181,7 +181,7 @@ public final class Capture: Sendable {
                 try importWithRetries(batch, namespace: namespace)
             }
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000) - StandbyStatusUpdate.postgresEpochMicroseconds
+        let now = StandbyStatusUpdate.postgresMicroseconds(.wallClockNow)
         let lag = transactions.last.map { Double(max(0, now - $0.commitTimeMicroseconds)) / 1_000_000 }
         progressState.withLock {
             $0.changesApplied += count

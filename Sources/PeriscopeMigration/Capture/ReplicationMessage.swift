@@ -1,3 +1,5 @@
+import PeriscopeModel
+
 /// The streaming replication protocol's messages inside CopyData: what the server sends
 /// (WAL data, keepalives) and the standby status update the client answers with.
 public enum ServerReplicationMessage: Equatable, Sendable {
@@ -51,4 +53,7 @@ public struct StandbyStatusUpdate: Equatable, Sendable {
 
     /// Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
     public static let postgresEpochMicroseconds: Int64 = 946_684_800_000_000
+
+    /// `time` as PostgreSQL's protocol counts it: microseconds since 2000-01-01.
+    public static func postgresMicroseconds(_ time: Timestamp) -> Int64 { time.nanosecondsSinceEpoch / 1_000 - postgresEpochMicroseconds }
 }

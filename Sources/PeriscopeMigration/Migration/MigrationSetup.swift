@@ -44,8 +44,7 @@ public enum MigrationSetup {
         // Every check against the source, before anything is made.
         let checked = try await onPostgresThread { () -> (TemporalSourceSchema, Set<String>) in
             let connection = try PostgresConnection(request.conninfo)
-            let schema = try TemporalSourceSchema.inspect(connection)
-            let inspection = try SourceInspection.inspect(request.conninfo)
+            let inspection = try SourceInspection.inspect(connection)
             if let problem = inspection.problem { throw problem }
             if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.count > 0 {
                 throw MigrationError.slotExists("replication slot \(slot) exists already on \(connection.endpoint) (an earlier migration of that name?): "
@@ -55,8 +54,7 @@ public enum MigrationSetup {
                 throw MigrationError.slotExists("publication \(slot) exists already on \(connection.endpoint): drop it (DROP PUBLICATION \(slot)) "
                     + "or choose another name")
             }
-            let present = Set(try connection.query("SELECT DISTINCT rtrim(namespace_id) FROM executions_visibility").rows.compactMap { $0[0] })
-            return (schema, present)
+            return (inspection.schema, Set(inspection.namespaceRows.keys))
         }
         let (schema, present) = checked
         let unknown = request.namespaces.values.filter { !present.contains($0) }.sorted()

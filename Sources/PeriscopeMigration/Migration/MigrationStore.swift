@@ -41,15 +41,14 @@ public struct MigrationStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let memo = try encoder.encode(state)
-        let now = Timestamp(nanosecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1e9))
-        var execution = Execution()
+                var execution = Execution()
         execution.workflowID = state.name
         execution.runID = "state"
         execution.version = state.revision
         execution.workflowType = "periscope-migration"
         execution.taskQueue = state.phase.rawValue
         execution.status = .running
-        execution.startTime = RecordWire.wire(now)
+        execution.startTime = RecordWire.wire(Timestamp.wallClockNow)
         execution.memo = memo
         let written = try await client.upsert(namespace: Self.namespace, execution)
         guard written.applied else {

@@ -40,10 +40,10 @@ public enum CopyText {
                     index += 1
                 }
                 field.append(UInt8(truncatingIfNeeded: value))
-            case UInt8(ascii: "x") where index < line.count && hex(line[index]) != nil:
-                var value = hex(line[index])!
+            case UInt8(ascii: "x") where index < line.count && TemporalRow.hexValue(line[index]) != nil:
+                var value = TemporalRow.hexValue(line[index]) ?? 0
                 index += 1
-                if index < line.count, let low = hex(line[index]) {
+                if index < line.count, let low = TemporalRow.hexValue(line[index]) {
                     value = value << 4 | low
                     index += 1
                 }
@@ -54,15 +54,6 @@ public enum CopyText {
         }
         finish()
         return values
-    }
-
-    private static func hex(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -6,11 +6,16 @@ public struct SourceInspection: Sendable {
     public var text: String
     /// Why the source cannot be migrated as it is (nil: nothing found).
     public var problem: MigrationError?
+    public var schema: TemporalSourceSchema
+    /// Rows per namespace id.
+    public var namespaceRows: [String: Int]
 
     /// Reads the source through a new connection; changes nothing. Throws if it cannot be
     /// reached, or is not Temporal's table.
-    public static func inspect(_ conninfo: String) throws -> SourceInspection {
-        let connection = try PostgresConnection(conninfo)
+    public static func inspect(_ conninfo: String) throws -> SourceInspection { try inspect(try PostgresConnection(conninfo)) }
+
+    /// The same through `connection`.
+    public static func inspect(_ connection: PostgresConnection) throws -> SourceInspection {
         let schema = try TemporalSourceSchema.inspect(connection)
         let walLevel = try connection.query("SHOW wal_level").scalar ?? "?"
         let role = try connection.query("SELECT rolreplication, rolsuper, current_user FROM pg_roles WHERE rolname = current_user")
@@ -41,6 +46,8 @@ public struct SourceInspection: Sendable {
             problem = .permission("role \(user) has neither REPLICATION nor SUPERUSER on \(connection.endpoint); "
                 + "grant it (ALTER ROLE \(user) REPLICATION) or use dual-write")
         }
-        return SourceInspection(text: lines.joined(separator: "\n"), problem: problem)
+        var rows: [String: Int] = [:]
+        for row in namespaces.rows { if let id = row[0] { rows[id] = Int(row[1] ?? "0") ?? 0 } }
+        return SourceInspection(text: lines.joined(separator: "\n"), problem: problem, schema: schema, namespaceRows: rows)
     }
 }

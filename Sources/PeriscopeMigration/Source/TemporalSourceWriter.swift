@@ -79,14 +79,14 @@ public final class TemporalSourceWriter: Sendable {
     private func work(_ worker: Int, firstTaskId: Int64, until deadline: ContinuousClock.Instant?) throws {
         let connection = try PostgresConnection(configuration.conninfo)
         var workload = TemporalWorkload(seed: configuration.seed &+ UInt64(worker) &* 0x9E37_79B9, namespaceIds: configuration.namespaceIds,
-                                        firstTaskId: firstTaskId, startTime: Timestamp(nanosecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1e9)))
+                                        firstTaskId: firstTaskId, startTime: Timestamp.wallClockNow)
         let interval = configuration.rate > 0 ? Duration.seconds(Double(configuration.workers) / configuration.rate) : .zero
         var next = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             if let deadline, ContinuousClock.now >= deadline { break }
             if interval > .zero {
                 let wait = next - ContinuousClock.now
-                if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+                if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
                 next += interval
             }
             let operation = workload.next()
