@@ -18,7 +18,7 @@ run: setup
 # time: side by side with each other and the CPU-bound suites, nodes took over 30 s to start. Then one short seeded chaos run (a 3-node region under faults,
 # every checker; under 2 minutes), then everything else. Together the runs cover every test.
 SOCKET_TESTS = ^(PeriscopeHTTP2Tests|PeriscopeRPCTests)\.
-REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests|ClockSkewTests|MigrationSourceTests|MigrationBackfillTests)
+REGION_TESTS = ^PeriscopeCLITests\.(RegionTests|MultiRegionTests|TransportIsolationTests|ClockSkewTests|MigrationSourceTests|MigrationBackfillTests|MigrationValidationTests)
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -83,7 +83,7 @@ let package = Package(
             exclude: ["proto"]
         ),
         // Records, search attributes, namespace schemas, validation, order-preserving keys. Pure.
-        .target(name: "PeriscopeModel"),
+        .target(name: "PeriscopeModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Temporal's List Filter: lexer, parser, validation against a namespace schema, the
         // normalized plan, its printer, and the in-memory evaluator (the oracle). Pure.
         .target(name: "PeriscopeQuery", dependencies: ["PeriscopeModel"]),

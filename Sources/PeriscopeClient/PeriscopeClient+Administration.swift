@@ -1,5 +1,6 @@
 import Foundation
 import PeriscopeAPI
+import PeriscopeModel
 
 /// Namespaces, search attributes and the region's status. Namespace changes are not
 /// retried: a retry after a lost answer could not tell its own success from a conflict.
@@ -33,6 +34,17 @@ extension PeriscopeClient {
         try await call(VisibilityMethods.updateNamespace, .with {
             $0.name = namespace
             $0.regions = .with { $0.names = regions }
+        }).namespace
+    }
+
+    /// Marks the namespace as a migration's target (`AdminService.ImportWrites` accepted), or
+    /// finishes the import: its failover version rises above `importedOrderMax`, the largest
+    /// source order imported, so writes made through Periscope from now on win.
+    public func setImporting(namespace: String, _ importing: Bool, importedOrderMax: Int64 = 0) async throws(PeriscopeError) -> Namespace {
+        try await call(VisibilityMethods.updateNamespace, .with {
+            $0.name = namespace
+            $0.importing = importing
+            $0.importedOrderMax = importedOrderMax
         }).namespace
     }
 
@@ -126,6 +138,20 @@ extension PeriscopeClient {
         try await call(AdminMethods.importWrites, .with {
             $0.namespace = namespace
             $0.writes = writes
+        })
+    }
+
+    /// Counts and checksums of the executions started in `[from, to)` by buckets of
+    /// `bucketSeconds`; with `listing` > 0 also (up to that many) each execution's fingerprint.
+    public func checksumExecutions(namespace: String, from: Timestamp, to: Timestamp, bucketSeconds: Int64,
+                                   listing: Int = 0) async throws(PeriscopeError) -> Periscope_V1_ChecksumExecutionsResponse {
+        try await call(AdminMethods.checksumExecutions, .with {
+            $0.namespace = namespace
+            $0.startTimeFrom = RecordWire.wire(from)
+            $0.startTimeTo = RecordWire.wire(to)
+            $0.bucketSeconds = bucketSeconds
+            $0.listExecutions = listing > 0
+            $0.executionsMax = Int32(clamping: listing)
         })
     }
 }

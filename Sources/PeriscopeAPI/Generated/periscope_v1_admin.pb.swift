@@ -107,6 +107,121 @@ public nonisolated enum Periscope_V1_ReplicaRole: SwiftProtobuf.Enum, Swift.Case
 
 }
 
+public nonisolated struct Periscope_V1_ChecksumExecutionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var namespace: String = String()
+
+  /// Executions whose start time is in [start_time_from, start_time_to).
+  public var startTimeFrom: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_startTimeFrom ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_startTimeFrom = newValue}
+  }
+  /// Returns true if `startTimeFrom` has been explicitly set.
+  public var hasStartTimeFrom: Bool {self._startTimeFrom != nil}
+  /// Clears the value of `startTimeFrom`. Subsequent reads from it will return its default value.
+  public mutating func clearStartTimeFrom() {self._startTimeFrom = nil}
+
+  public var startTimeTo: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_startTimeTo ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_startTimeTo = newValue}
+  }
+  /// Returns true if `startTimeTo` has been explicitly set.
+  public var hasStartTimeTo: Bool {self._startTimeTo != nil}
+  /// Clears the value of `startTimeTo`. Subsequent reads from it will return its default value.
+  public mutating func clearStartTimeTo() {self._startTimeTo = nil}
+
+  /// The width of a bucket, from start_time_from; at most 100,000 buckets.
+  public var bucketSeconds: Int64 = 0
+
+  /// Also return each execution's fingerprint, at most `executions_max` (at most 100,000).
+  public var listExecutions: Bool = false
+
+  public var executionsMax: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _startTimeFrom: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _startTimeTo: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Periscope_V1_ChecksumBucket: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var start: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_start ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_start = newValue}
+  }
+  /// Returns true if `start` has been explicitly set.
+  public var hasStart: Bool {self._start != nil}
+  /// Clears the value of `start`. Subsequent reads from it will return its default value.
+  public mutating func clearStart() {self._start = nil}
+
+  public var count: Int64 = 0
+
+  /// The wrapping sum of the fingerprints of the bucket's executions.
+  public var checksum: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _start: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Periscope_V1_ExecutionFingerprint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workflowID: String = String()
+
+  public var runID: String = String()
+
+  /// The first 8 bytes (big-endian) of the MD5 of the execution's canonical text
+  /// (`ExecutionFingerprint` in PeriscopeModel).
+  public var fingerprint: UInt64 = 0
+
+  public var startTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_startTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_startTime = newValue}
+  }
+  /// Returns true if `startTime` has been explicitly set.
+  public var hasStartTime: Bool {self._startTime != nil}
+  /// Clears the value of `startTime`. Subsequent reads from it will return its default value.
+  public mutating func clearStartTime() {self._startTime = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _startTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Periscope_V1_ChecksumExecutionsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Buckets holding no execution are left out.
+  public var buckets: [Periscope_V1_ChecksumBucket] = []
+
+  public var executions: [Periscope_V1_ExecutionFingerprint] = []
+
+  /// More executions matched than `executions_max`.
+  public var executionsTruncated: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Periscope_V1_ImportWritesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -654,6 +769,198 @@ nonisolated extension Periscope_V1_NodeState: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Periscope_V1_ReplicaRole: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPLICA_ROLE_UNSPECIFIED\0\u{1}REPLICA_ROLE_VOTER\0\u{1}REPLICA_ROLE_LEARNER\0")
+}
+
+nonisolated extension Periscope_V1_ChecksumExecutionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChecksumExecutionsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}start_time_from\0\u{3}start_time_to\0\u{3}bucket_seconds\0\u{3}list_executions\0\u{3}executions_max\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.namespace) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._startTimeFrom) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._startTimeTo) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.bucketSeconds) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.listExecutions) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.executionsMax) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.namespace.isEmpty {
+      try visitor.visitSingularStringField(value: self.namespace, fieldNumber: 1)
+    }
+    try { if let v = self._startTimeFrom {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._startTimeTo {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.bucketSeconds != 0 {
+      try visitor.visitSingularInt64Field(value: self.bucketSeconds, fieldNumber: 4)
+    }
+    if self.listExecutions != false {
+      try visitor.visitSingularBoolField(value: self.listExecutions, fieldNumber: 5)
+    }
+    if self.executionsMax != 0 {
+      try visitor.visitSingularInt32Field(value: self.executionsMax, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ChecksumExecutionsRequest, rhs: Periscope_V1_ChecksumExecutionsRequest) -> Bool {
+    if lhs.namespace != rhs.namespace {return false}
+    if lhs._startTimeFrom != rhs._startTimeFrom {return false}
+    if lhs._startTimeTo != rhs._startTimeTo {return false}
+    if lhs.bucketSeconds != rhs.bucketSeconds {return false}
+    if lhs.listExecutions != rhs.listExecutions {return false}
+    if lhs.executionsMax != rhs.executionsMax {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ChecksumBucket: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChecksumBucket"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}start\0\u{1}count\0\u{1}checksum\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._start) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.count) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.checksum) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._start {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.count != 0 {
+      try visitor.visitSingularInt64Field(value: self.count, fieldNumber: 2)
+    }
+    if self.checksum != 0 {
+      try visitor.visitSingularUInt64Field(value: self.checksum, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ChecksumBucket, rhs: Periscope_V1_ChecksumBucket) -> Bool {
+    if lhs._start != rhs._start {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.checksum != rhs.checksum {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ExecutionFingerprint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExecutionFingerprint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_id\0\u{3}run_id\0\u{1}fingerprint\0\u{3}start_time\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.fingerprint) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._startTime) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.workflowID.isEmpty {
+      try visitor.visitSingularStringField(value: self.workflowID, fieldNumber: 1)
+    }
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 2)
+    }
+    if self.fingerprint != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fingerprint, fieldNumber: 3)
+    }
+    try { if let v = self._startTime {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ExecutionFingerprint, rhs: Periscope_V1_ExecutionFingerprint) -> Bool {
+    if lhs.workflowID != rhs.workflowID {return false}
+    if lhs.runID != rhs.runID {return false}
+    if lhs.fingerprint != rhs.fingerprint {return false}
+    if lhs._startTime != rhs._startTime {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Periscope_V1_ChecksumExecutionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ChecksumExecutionsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}buckets\0\u{1}executions\0\u{3}executions_truncated\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.buckets) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.executions) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.executionsTruncated) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.buckets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.buckets, fieldNumber: 1)
+    }
+    if !self.executions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.executions, fieldNumber: 2)
+    }
+    if self.executionsTruncated != false {
+      try visitor.visitSingularBoolField(value: self.executionsTruncated, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Periscope_V1_ChecksumExecutionsResponse, rhs: Periscope_V1_ChecksumExecutionsResponse) -> Bool {
+    if lhs.buckets != rhs.buckets {return false}
+    if lhs.executions != rhs.executions {return false}
+    if lhs.executionsTruncated != rhs.executionsTruncated {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Periscope_V1_ImportWritesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -497,6 +497,9 @@ public nonisolated struct Periscope_V1_Namespace: Sendable {
   /// each: they received its earlier executions by backfill.
   public var regionsAddedAt: Dictionary<String,UInt64> = [:]
 
+  /// The target of a migration: `AdminService.ImportWrites` is accepted, a planned failover is not.
+  public var importing: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -897,7 +900,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Namespace"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}metadata_version\0\u{3}handing_over_to\0\u{3}initial_home_region\0\u{3}regions_added_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}metadata_version\0\u{3}handing_over_to\0\u{3}initial_home_region\0\u{3}regions_added_at\0\u{1}importing\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -916,6 +919,7 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
       case 9: try { try decoder.decodeSingularStringField(value: &self.handingOverTo) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.initialHomeRegion) }()
       case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.regionsAddedAt) }()
+      case 12: try { try decoder.decodeSingularBoolField(value: &self.importing) }()
       default: break
       }
     }
@@ -959,6 +963,9 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if !self.regionsAddedAt.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: self.regionsAddedAt, fieldNumber: 11)
     }
+    if self.importing != false {
+      try visitor.visitSingularBoolField(value: self.importing, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -974,6 +981,7 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if lhs.handingOverTo != rhs.handingOverTo {return false}
     if lhs.initialHomeRegion != rhs.initialHomeRegion {return false}
     if lhs.regionsAddedAt != rhs.regionsAddedAt {return false}
+    if lhs.importing != rhs.importing {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

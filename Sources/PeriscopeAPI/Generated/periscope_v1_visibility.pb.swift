@@ -546,12 +546,27 @@ public nonisolated struct Periscope_V1_UpdateNamespaceRequest: Sendable {
   /// Clears the value of `regions`. Subsequent reads from it will return its default value.
   public mutating func clearRegions() {self._regions = nil}
 
+  /// Marks the namespace as the target of a migration (true: `ImportWrites` accepted) or
+  /// finishes it (false: the failover version is raised above `imported_order_max`, the
+  /// largest source order imported, so the engine's writes win over every imported one).
+  public var importing: Bool {
+    get {_importing ?? false}
+    set {_importing = newValue}
+  }
+  /// Returns true if `importing` has been explicitly set.
+  public var hasImporting: Bool {self._importing != nil}
+  /// Clears the value of `importing`. Subsequent reads from it will return its default value.
+  public mutating func clearImporting() {self._importing = nil}
+
+  public var importedOrderMax: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _retention: SwiftProtobuf.Google_Protobuf_Duration? = nil
   fileprivate var _regions: Periscope_V1_RegionList? = nil
+  fileprivate var _importing: Bool? = nil
 }
 
 public nonisolated struct Periscope_V1_RegionList: Sendable {
@@ -1557,7 +1572,7 @@ nonisolated extension Periscope_V1_DescribeNamespaceRequest: SwiftProtobuf.Messa
 
 nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateNamespaceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0\u{1}regions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}retention\0\u{1}regions\0\u{1}importing\0\u{3}imported_order_max\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1568,6 +1583,8 @@ nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._retention) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._regions) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self._importing) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.importedOrderMax) }()
       default: break
       }
     }
@@ -1587,6 +1604,12 @@ nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message
     try { if let v = self._regions {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._importing {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    } }()
+    if self.importedOrderMax != 0 {
+      try visitor.visitSingularInt64Field(value: self.importedOrderMax, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1594,6 +1617,8 @@ nonisolated extension Periscope_V1_UpdateNamespaceRequest: SwiftProtobuf.Message
     if lhs.name != rhs.name {return false}
     if lhs._retention != rhs._retention {return false}
     if lhs._regions != rhs._regions {return false}
+    if lhs._importing != rhs._importing {return false}
+    if lhs.importedOrderMax != rhs.importedOrderMax {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -48,6 +48,7 @@ public enum AdminMethods {
     public static let getReplicaDigests = RPCMethod<Periscope_V1_GetReplicaDigestsRequest, Periscope_V1_ReplicaDigests>(service: service, name: "GetReplicaDigests")
     public static let verifyIndexes = RPCMethod<Periscope_V1_VerifyIndexesRequest, Periscope_V1_IndexVerification>(service: service, name: "VerifyIndexes")
     public static let importWrites = RPCMethod<Periscope_V1_ImportWritesRequest, Periscope_V1_ImportWritesResponse>(service: service, name: "ImportWrites")
+    public static let checksumExecutions = RPCMethod<Periscope_V1_ChecksumExecutionsRequest, Periscope_V1_ChecksumExecutionsResponse>(service: service, name: "ChecksumExecutions")
 }
 
 /// `periscope.v1.RaftTransport`.

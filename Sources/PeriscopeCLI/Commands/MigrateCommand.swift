@@ -15,10 +15,11 @@ struct MigrateCommand: AsyncParsableCommand {
             source's ids and search attribute fields, a publication, a logical replication slot with its exported \
             snapshot) and backfills every row; `backfill` resumes a backfill cut short; `status` shows each phase's \
             progress; `capture` follows the source's changes from the slot; `abort` drops the slot and publication. \
-            `source-writer` writes to a source as Temporal's server does. Validation, shadow reads, cutover and rollback \
+            `validate` proves Periscope holds exactly the source's executions or names those that differ; \
+            `source-writer` writes to a source as Temporal's server does. Shadow reads, cutover and rollback \
             are not built yet (docs/migration.md, "Status").
             """,
-        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Status.self, Abort.self, SourceWriter.self]
+        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Validate.self, Status.self, Abort.self, SourceWriter.self]
     )
 }
 

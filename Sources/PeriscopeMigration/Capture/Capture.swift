@@ -104,11 +104,13 @@ public final class Capture: Sendable {
                 pending.removeAll()
             }
             // Nothing pending and the server is idle: every change before its end is applied.
-            if idle, pending.isEmpty, serverEnd > applied { applied = serverEnd }
+            // Not in the middle of a transaction: its commit may lie before the end the server
+            // reported, and confirming past it would skip it after a restart.
+            if idle, pending.isEmpty, !decoder.isInTransaction, serverEnd > applied { applied = serverEnd }
             progressState.withLock {
                 $0.applied = applied
                 $0.serverEnd = serverEnd
-                if idle, pending.isEmpty { $0.lagSeconds = 0 }
+                if idle, pending.isEmpty, !decoder.isInTransaction { $0.lagSeconds = 0 }
             }
             if ContinuousClock.now - lastConfirm >= options.confirmInterval {
                 try confirm(applied, on: replication)

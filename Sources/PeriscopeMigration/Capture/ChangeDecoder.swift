@@ -38,6 +38,10 @@ public struct ChangeDecoder: Sendable {
 
     public init(transactionChangesMax: Int = 1_000_000) { self.transactionChangesMax = transactionChangesMax }
 
+    /// Whether a transaction's BEGIN has arrived and its COMMIT not yet: the server's end
+    /// position then says nothing about what was applied.
+    public var isInTransaction: Bool { pending != nil }
+
     /// Feeds one XLogData payload starting at `position`; returns a transaction when it commits.
     public mutating func decode(_ payload: [UInt8], at position: LSN) throws -> CapturedTransaction? {
         switch try PgOutputMessage.decode(payload) {

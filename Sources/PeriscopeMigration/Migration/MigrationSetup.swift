@@ -126,6 +126,7 @@ public enum MigrationSetup {
                 missing[field] = IndexedValueType(rawValue: type.rawValue) ?? .unspecified
             }
             if !missing.isEmpty { _ = try await client.addSearchAttributes(namespace: name, missing) }
+            if !existing.importing { _ = try await client.setImporting(namespace: name, true) }
         }
     }
 }

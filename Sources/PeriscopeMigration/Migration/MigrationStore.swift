@@ -25,35 +25,48 @@ public struct MigrationStore: Sendable {
     }
 
     public func load(_ name: String) async throws -> MigrationState? {
-        guard let execution = try await client.execution(namespace: Self.namespace, workflowID: name, runID: "state", consistency: .strong) else {
-            return nil
-        }
-        do {
-            return try JSONDecoder().decode(MigrationState.self, from: execution.memo)
-        } catch {
-            throw MigrationError.invalid("the state of migration \(name) in namespace \(Self.namespace) is unreadable: \(error)")
-        }
+        try await document(MigrationState.self, migration: name, part: "state")
     }
 
     /// Saves `state` as its next revision.
     public func save(_ state: inout MigrationState) async throws {
         state.revision += 1
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let memo = try encoder.encode(state)
-                var execution = Execution()
-        execution.workflowID = state.name
-        execution.runID = "state"
-        execution.version = state.revision
-        execution.workflowType = "periscope-migration"
-        execution.taskQueue = state.phase.rawValue
-        execution.status = .running
-        execution.startTime = RecordWire.wire(Timestamp.wallClockNow)
-        execution.memo = memo
-        let written = try await client.upsert(namespace: Self.namespace, execution)
-        guard written.applied else {
+        let applied = try await save(state, migration: state.name, part: "state", version: state.revision, phase: state.phase.rawValue)
+        guard applied else {
             throw MigrationError.wrongPhase("migration \(state.name) was saved by another process meanwhile (revision \(state.revision) "
                 + "is not newer): run one command per migration at a time")
         }
+    }
+
+    /// Another part of a migration's record, kept beside its state so that commands running
+    /// at once (a capture and a validation) never overwrite each other: `part` is its run id.
+    public func document<Document: Decodable>(_ type: Document.Type, migration: String, part: String) async throws -> Document? {
+        guard let execution = try await client.execution(namespace: Self.namespace, workflowID: migration, runID: part,
+                                                         consistency: .strong) else {
+            return nil
+        }
+        do {
+            return try JSONDecoder().decode(Document.self, from: execution.memo)
+        } catch {
+            throw MigrationError.invalid("the \(part) of migration \(migration) in namespace \(Self.namespace) is unreadable: \(error)")
+        }
+    }
+
+    /// Writes `document` as version `version` of the part; false if a newer version is there.
+    @discardableResult
+    public func save<Document: Encodable>(_ document: Document, migration: String, part: String, version: Int64,
+                                          phase: String = "") async throws -> Bool {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var execution = Execution()
+        execution.workflowID = migration
+        execution.runID = part
+        execution.version = version
+        execution.workflowType = "periscope-migration"
+        execution.taskQueue = phase.isEmpty ? part : phase
+        execution.status = .running
+        execution.startTime = RecordWire.wire(Timestamp.wallClockNow)
+        execution.memo = try encoder.encode(document)
+        return try await client.upsert(namespace: Self.namespace, execution).applied
     }
 }

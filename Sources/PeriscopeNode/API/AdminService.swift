@@ -26,6 +26,33 @@ public struct AdminService: Sendable {
         VisibilityService.route(AdminMethods.importWrites, &router, metrics: node.metrics, kind: "write") { request in
             try await VisibilityService(node: node).importWrites(request)
         }
+        VisibilityService.route(AdminMethods.checksumExecutions, &router, metrics: node.metrics, kind: "read") { request in
+            let namespace = try await node.namespace(named: request.namespace)
+            let sums = try await node.checksums(namespace: namespace,
+                                                from: try WireConversions.timestamp(request.startTimeFrom, field: "start_time_from"),
+                                                to: try WireConversions.timestamp(request.startTimeTo, field: "start_time_to"),
+                                                bucketSeconds: request.bucketSeconds,
+                                                listing: request.listExecutions ? Int(request.executionsMax) : 0)
+            let width = request.bucketSeconds
+            return .with { response in
+                response.buckets = sums.buckets.sorted { $0.key < $1.key }.map { number, bucket in
+                    .with {
+                        $0.start = .with { $0.seconds = request.startTimeFrom.seconds + number * width; $0.nanos = request.startTimeFrom.nanos }
+                        $0.count = bucket.count
+                        $0.checksum = bucket.checksum
+                    }
+                }
+                response.executions = sums.executions.map { execution in
+                    .with {
+                        $0.workflowID = execution.workflowId
+                        $0.runID = execution.runId
+                        $0.fingerprint = execution.fingerprint
+                        $0.startTime = WireConversions.wire(execution.startTime)
+                    }
+                }
+                response.executionsTruncated = sums.truncated
+            }
+        }
         VisibilityService.route(AdminMethods.addNode, &router, metrics: node.metrics, kind: "admin") { request in
             let map = try await node.addNode(id: request.nodeID, address: request.address)
             return .with { $0.shardMap = node.shardMap(atLeast: map.version) }

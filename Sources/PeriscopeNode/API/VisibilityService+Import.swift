@@ -5,7 +5,7 @@ import PeriscopeRPC
 import PeriscopeShard
 
 /// `AdminService.ImportWrites`: writes another store holds, copied in by `periscope migrate`,
-/// each carrying the source's order as its failover version (docs/migration.md, "Ordering").
+/// each carrying the source's order in its failover version (docs/migration.md, "Ordering").
 extension VisibilityService {
     func importWrites(_ request: Periscope_V1_ImportWritesRequest) async throws -> Periscope_V1_ImportWritesResponse {
         guard !request.writes.isEmpty else { throw WireConversions.invalid("ImportWrites has no writes") }
@@ -14,17 +14,24 @@ extension VisibilityService {
             throw WireConversions.invalid("ImportWrites has \(request.writes.count) writes; at most \(limit) per call")
         }
         let namespace = try await node.writableNamespace(named: request.namespace)
+        guard namespace.importing else {
+            throw RPCStatus(.failedPrecondition, "namespace \(namespace.name) is not the target of a migration: ImportWrites is refused "
+                + "(UpdateNamespace with importing = true marks it; `periscope migrate start` does)")
+        }
+        let issuer = node.deployment.region(named: namespace.homeRegion)?.index ?? 0
         var outcomes = [Periscope_V1_WriteOutcome](repeating: Periscope_V1_WriteOutcome(), count: request.writes.count)
         var commands: [ShardCommand] = []
         var positions: [Int] = []
         for (position, write) in request.writes.enumerated() {
             do {
-                guard write.sourceOrder >= 0 else { throw WireConversions.invalid("source_order must not be negative: \(write.sourceOrder)") }
+                guard let failoverVersion = DeploymentDirectory.importedFailoverVersion(order: write.sourceOrder, issuer: issuer) else {
+                    throw WireConversions.invalid("source_order \(write.sourceOrder) is outside 0 ... \(Int64.max / 100 - 1)")
+                }
                 switch write.write {
                 case .upsert(let execution)?:
                     var record = try WireConversions.record(execution, namespaceId: namespace.id)
                     try namespace.schema.validate(record)
-                    record.failoverVersion = write.sourceOrder
+                    record.failoverVersion = failoverVersion
                     commands.append(try Self.upserted(record))
                 case .delete(let delete)?:
                     try checkIdentifiers(delete.workflowID, delete.runID, method: "ImportWrites")
@@ -32,7 +39,7 @@ extension VisibilityService {
                     // The source's delete is unconditional: the tombstone loses only to a later
                     // change of the source (a higher order), never to a version.
                     commands.append(.delete(key, version: .max, at: try node.clocks.regionTime(node: node.nodeID),
-                                            failoverVersion: write.sourceOrder))
+                                            failoverVersion: failoverVersion))
                 case nil:
                     throw WireConversions.invalid("write \(position) sets neither upsert nor delete")
                 }

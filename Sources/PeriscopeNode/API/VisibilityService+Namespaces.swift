@@ -44,6 +44,10 @@ extension VisibilityService {
             }
             if let retention { entry = try await self.node.setRetention(namespace: request.name, retention: retention) }
             if request.hasRegions { entry = try await self.node.setRegions(namespace: request.name, regions: request.regions.names) }
+            if request.hasImporting {
+                entry = try await self.node.setImporting(namespace: request.name, importing: request.importing,
+                                                         importedOrderMax: request.importedOrderMax)
+            }
             return .with { $0.namespace = WireConversions.wire(entry) }
         }
         route(VisibilityMethods.listNamespaces, &router, kind: "admin") { request in

@@ -65,6 +65,7 @@ package enum WireConversions {
             $0.handingOverTo = entry.handingOverTo ?? ""
             $0.initialHomeRegion = entry.initialHome
             $0.regionsAddedAt = entry.regionsAddedAt
+            $0.importing = entry.importing
         }
     }
 
@@ -78,6 +79,7 @@ package enum WireConversions {
         entry.initialHome = wire.initialHomeRegion.isEmpty ? wire.homeRegion : wire.initialHomeRegion
         entry.handingOverTo = wire.handingOverTo.isEmpty ? nil : wire.handingOverTo
         entry.regionsAddedAt = wire.regionsAddedAt
+        entry.importing = wire.importing
         return entry
     }
 }

@@ -180,9 +180,22 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
             entry.regionsAddedAt = entry.regionsAddedAt.filter { regions.contains($0.key) }
             for region in added { entry.regionsAddedAt[region] = entry.metadataVersion }
             return entry
+        case .setImporting(let name, let importing, let failoverVersion):
+            var entry = try homed(name)
+            guard entry.handingOverTo == nil || !importing else {
+                throw CatalogRefusal(.failedPrecondition, "namespace \(name) is failing over to \(entry.handingOverTo!); start the import after")
+            }
+            entry.importing = importing
+            if let failoverVersion, failoverVersion > entry.failoverVersion { entry.failoverVersion = failoverVersion }
+            return entry
         case .beginHandover(let name, let target):
             var entry = try homed(name)
             if entry.handingOverTo == target { return try existing(name) }
+            guard !entry.importing else {
+                // Imported writes carry the source's order, above any failover version a
+                // handover would fence: finish (or abort) the migration first.
+                throw CatalogRefusal(.failedPrecondition, "namespace \(name) is the target of a migration; finish it before a planned failover")
+            }
             try checkFailoverTarget(target, of: entry)
             guard entry.handingOverTo == nil else {
                 throw CatalogRefusal(.failedPrecondition, "namespace \(name) is already failing over to \(entry.handingOverTo!)")

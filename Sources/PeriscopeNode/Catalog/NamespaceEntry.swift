@@ -27,6 +27,10 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
     /// Regions added after the namespace was created → the metadata version that added each:
     /// such a region receives the executions written before by a backfill from the home.
     public var regionsAddedAt: [String: UInt64]
+    /// The target of a migration (`periscope migrate`): `ImportWrites` is accepted, stamped
+    /// with the source's order instead of the failover version, and a planned failover is
+    /// refused until the import is finished.
+    public var importing: Bool
 
     public init(name: String, id: String, retentionSeconds: Int64, customAttributes: [String: Int] = [:], homeRegion: String,
                 regions: [String]? = nil) {
@@ -41,11 +45,12 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         initialHome = homeRegion
         handingOverTo = nil
         regionsAddedAt = [:]
+        importing = false
     }
 
     private enum CodingKeys: String, CodingKey {
         case name, id, retentionSeconds, customAttributes, homeRegion, regions, failoverVersion, metadataVersion, initialHome, handingOverTo,
-             regionsAddedAt
+             regionsAddedAt, importing
     }
 
     /// Entries stored before namespaces spanned regions decode as homed in one region, never failed over.
@@ -62,6 +67,7 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         initialHome = try container.decodeIfPresent(String.self, forKey: .initialHome) ?? homeRegion
         handingOverTo = try container.decodeIfPresent(String.self, forKey: .handingOverTo)
         regionsAddedAt = try container.decodeIfPresent([String: UInt64].self, forKey: .regionsAddedAt) ?? [:]
+        importing = try container.decodeIfPresent(Bool.self, forKey: .importing) ?? false
     }
 
     /// Orders two copies of the namespace from different regions: the newer wins everywhere.

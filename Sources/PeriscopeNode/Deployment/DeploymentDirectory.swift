@@ -58,6 +58,16 @@ public struct DeploymentDirectory: Sendable, Equatable {
         return candidate > current ? candidate : candidate + increment
     }
 
+    /// The failover version an imported write carries (`AdminService.ImportWrites`): the
+    /// source's order in the place of the failover number, issued by the home `index`, so it
+    /// orders by the source's log and still names its issuer. Nil if `order` is too large.
+    public static func importedFailoverVersion(order: Int64, issuer index: UInt32) -> Int64? {
+        guard order >= 0 else { return nil }
+        let (scaled, overflow) = order.multipliedReportingOverflow(by: failoverVersionIncrement)
+        guard !overflow, scaled <= Int64.max - Int64(index) else { return nil }
+        return scaled + Int64(index)
+    }
+
     /// The region index that issued `failoverVersion` (0 for 0: the namespace's first home,
     /// before any failover).
     public static func issuer(of failoverVersion: Int64) -> UInt32 {

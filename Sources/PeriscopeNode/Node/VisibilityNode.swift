@@ -311,6 +311,22 @@ public final class VisibilityNode: Sendable {
         return try await changeCatalog(.setRegions(name: namespace, regions: regions))
     }
 
+    /// Marks `namespace` as a migration's target, or finishes the import: its failover
+    /// version then rises above every order imported (at most `importedOrderMax`), so the
+    /// engine's writes from now on win over every imported one.
+    public func setImporting(namespace: String, importing: Bool, importedOrderMax: Int64) async throws -> NamespaceEntry {
+        var failoverVersion: Int64?
+        if !importing {
+            let entry = try await self.namespace(named: namespace)
+            let home = deployment.region(named: entry.homeRegion)?.index ?? 0
+            guard let imported = DeploymentDirectory.importedFailoverVersion(order: importedOrderMax, issuer: home) else {
+                throw RPCStatus(.invalidArgument, "imported_order_max \(importedOrderMax) is not an order ImportWrites accepts")
+            }
+            failoverVersion = DeploymentDirectory.nextFailoverVersion(after: imported, for: home)
+        }
+        return try await changeCatalog(.setImporting(name: namespace, importing: importing, failoverVersion: failoverVersion))
+    }
+
     public func setRetention(namespace: String, retention: Duration) async throws -> NamespaceEntry {
         try await changeCatalog(.setRetention(name: namespace, seconds: retention.components.seconds))
     }

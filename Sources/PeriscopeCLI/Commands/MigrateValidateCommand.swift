@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import PeriscopeMigration
+import PeriscopeModel
+
+extension MigrateCommand {
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Prove Periscope holds exactly the source's executions, or name the ones that differ.",
+            discussion: """
+                Per namespace, counts and checksums per bucket of start time are computed by the source's SQL and by \
+                Periscope (ChecksumExecutions) and compared; a bucket that differs is cut smaller until both sides' \
+                executions are listed, and each execution that differs is named by its key, with the fields that \
+                differ. With the engine writing, an execution is reported only once the capture has confirmed the \
+                source's position and the source kept its value meanwhile (run the capture alongside). The report is \
+                kept in the migration's record (cutover requires a clean one). Exit status 0 if clean, 1 if executions \
+                differ, 75 if some kept changing too fast to be compared.
+                """
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+        @Option(help: "Width of the first buckets, in seconds.") var bucketSeconds: Int64 = 3_600
+        @Option(help: "A bucket with at most this many executions on each side is listed; a larger one is cut.") var listingMax = 20_000
+        @Option(help: "Seconds to wait for the capture to confirm the source's position.") var settleTimeout: Double = 60
+        @Option(help: "Differences named in the report, at most.") var differencesMax = 1_000
+
+        func validate() throws {
+            guard bucketSeconds >= 1 else { throw ValidationError("--bucket-seconds must be at least 1") }
+            guard (1...99_999).contains(listingMax) else { throw ValidationError("--listing-max must be 1 ... 99999") }
+            guard settleTimeout > 0 else { throw ValidationError("--settle-timeout must be positive") }
+            guard differencesMax >= 0 else { throw ValidationError("--differences-max must not be negative") }
+        }
+
+        func run() async throws {
+            var clean = true, unsettledOnly = false
+            try await withMigration(client) { store in
+                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                guard state.phase == .backfilled || state.phase == .capturing else {
+                    throw MigrationError.wrongPhase("migration \(migration.name) is \(state.phase.rawValue): validate once its backfill is done")
+                }
+                var options = Validation.Options()
+                options.bucketSeconds = bucketSeconds
+                options.listingMax = listingMax
+                options.settleTimeout = .seconds(settleTimeout)
+                options.differencesMax = differencesMax
+                let report = try await Validation(conninfo: source.source, client: store.client, state: state, options: options).run()
+                let record = ValidationRecord(report: report, at: .wallClockNow)
+                print(record.text(migration: migration.name))
+                try await store.save(record, migration: migration.name, part: ValidationRecord.part, version: record.finishedAt / 1_000)
+                clean = report.isClean
+                unsettledOnly = report.differencesCount == 0
+            }
+            if !clean { throw ExitCode(unsettledOnly ? 75 : 1) }
+        }
+    }
+}
