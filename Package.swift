@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "PeriscopeMigration",
             dependencies: [
-                "PeriscopePostgres", "PeriscopeModel", "PeriscopeRaft", "PeriscopeAPI", "PeriscopeClient",
+                "PeriscopePostgres", "PeriscopeModel", "PeriscopeQuery", "PeriscopeRaft", "PeriscopeAPI", "PeriscopeClient",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

@@ -153,4 +153,49 @@ import Testing
         running.removeAll { $0.pid == writer.pid }
         #expect(writer.output.contains("0 failed"), "\(writer.output.suffix(300))")
     }
+
+    /// The project's corpus, found from this file (Tests/PeriscopeCLITests/ → the repository).
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/temporal/list-filter-corpus.txt").path
+
+    @Test func shadowQueriesAgreeOnTheCorpusAndFindARowChangedBehindTheCapture() async throws {
+        let setup = try await MigrationBackfillTests.Setup.start()
+        defer { setup.stop() }
+        let (server, node) = (setup.server, setup.node)
+        let seeded = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "4",
+                                                 "--namespace-ids", "ns-a,ns-b", "--workers", "4", "--seed", "5")
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        let started = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                  "--namespace", "orders=ns-a", "--namespace", "billing=ns-b")
+        #expect(started.status == 0, "\(started.stderr)")
+        // Changes after the snapshot reach Periscope through the capture.
+        _ = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "1",
+                                        "--namespace-ids", "ns-a,ns-b", "--seed", "6")
+        let captured = try await Spawned.periscope("migrate", "capture", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                   "--until-caught-up")
+        #expect(captured.status == 0, "\(captured.stderr)")
+
+        let agreed = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                 "--queries", Self.corpus)
+        let queries = try QueryCorpus.load(Self.corpus).entries.count
+        #expect(agreed.status == 0, "\(agreed.stdout)\n\(agreed.stderr)")
+        #expect(agreed.stdout.contains("shadow queries: \(queries * 2) run, \(queries * 2 - 4) agreed, 0 differ, 4 not comparable, 0 refused"),
+                "\(agreed.stdout)")
+        #expect(agreed.stdout.contains("not comparable: orders [list] ORDER BY StartTime DESC"), "\(agreed.stdout)")
+
+        // A running execution closed in the source while the publication left the table out.
+        let run = try await server.psql("SELECT rtrim(run_id) FROM executions_visibility WHERE namespace_id = 'ns-a' AND status = 1 "
+            + "ORDER BY start_time DESC LIMIT 1")
+        _ = try await server.psql("""
+            BEGIN; ALTER PUBLICATION periscope_shadow DROP TABLE executions_visibility; \
+            UPDATE executions_visibility SET status = 5, close_time = now() WHERE run_id = '\(run)'; \
+            ALTER PUBLICATION periscope_shadow ADD TABLE executions_visibility; COMMIT;
+            """)
+        let differs = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                  "--queries", Self.corpus, "--namespace", "orders")
+        #expect(differs.status == 1, "\(differs.stdout)")
+        #expect(differs.stdout.contains("DIFFERS: orders [list] ExecutionStatus = 'Running'") && differs.stdout.contains("only in Periscope: \(run)"),
+                "\(differs.stdout)")
+        #expect(differs.stdout.contains("DIFFERS: orders [count] GROUP BY ExecutionStatus"), "\(differs.stdout)")
+    }
 }

@@ -16,10 +16,11 @@ struct MigrateCommand: AsyncParsableCommand {
             snapshot) and backfills every row; `backfill` resumes a backfill cut short; `status` shows each phase's \
             progress; `capture` follows the source's changes from the slot; `abort` drops the slot and publication. \
             `validate` proves Periscope holds exactly the source's executions or names those that differ; \
-            `source-writer` writes to a source as Temporal's server does. Shadow reads, cutover and rollback \
+            `shadow` compares List Filter queries' answers; `source-writer` writes to a source as Temporal's server does. \
+            Cutover and rollback \
             are not built yet (docs/migration.md, "Status").
             """,
-        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Validate.self, Status.self, Abort.self, SourceWriter.self]
+        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Validate.self, Shadow.self, Status.self, Abort.self, SourceWriter.self]
     )
 }
 

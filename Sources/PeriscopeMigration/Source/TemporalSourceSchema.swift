@@ -10,6 +10,8 @@ public struct TemporalSourceSchema: Sendable, Equatable {
     public var attributeTypes: [String: SearchAttributeType]
     /// The custom fields (neither predefined nor Temporal's own), which Periscope registers.
     public var customAttributes: [String: SearchAttributeType]
+    /// The generated columns (lower case): the attributes a query can use in the source.
+    public var attributeColumns: Set<String>
 
     /// Reads the schema through `connection`; throws `MigrationError.notTemporalSchema`
     /// naming what is missing.
@@ -50,6 +52,7 @@ public struct TemporalSourceSchema: Sendable, Equatable {
         }
         attributeTypes = types
         customAttributes = custom
+        attributeColumns = Set(generatedColumns.keys)
     }
 
     static func attributeType(ofColumnType type: String) -> SearchAttributeType? {

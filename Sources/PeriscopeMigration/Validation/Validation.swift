@@ -269,29 +269,8 @@ public struct Validation: Sendable {
         result.unsettled = candidates.map { "\(namespace) \($0.value.workflowId) \($0.key)" }.sorted()
     }
 
-    /// Waits until the migration's slot has confirmed the source's current WAL position (the
-    /// capture applied every change committed so far). With no capture streaming from the
-    /// slot (stopped, or the slot dropped) there is nothing to wait for: the stores are
-    /// compared as they are, and a change not captured yet shows as a difference.
     private func waitForCapture() async throws {
-        let deadline = ContinuousClock.now + options.settleTimeout
-        let target = try await onPostgresThread { [conninfo] in
-            try Self.connect(conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
-        }
-        while true {
-            let slot = try await onPostgresThread { [conninfo, slot = state.slot] () -> (active: Bool, confirmed: LSN)? in
-                let rows = try Self.connect(conninfo).query("SELECT active::text, confirmed_flush_lsn::text FROM pg_replication_slots "
-                    + "WHERE slot_name = $1", [slot]).rows
-                guard let row = rows.first else { return nil }
-                return (row[0] == "true", row[1].flatMap(LSN.init) ?? .zero)
-            }
-            guard let slot, slot.active, slot.confirmed < target else { return }
-            guard ContinuousClock.now < deadline else {
-                throw MigrationError.wrongPhase("the capture has not confirmed the source's position \(target) within "
-                    + "\(options.settleTimeout) (slot \(state.slot) is at \(slot.confirmed)): is it keeping up? (migrate status)")
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        try await CaptureWatermark.wait(conninfo: conninfo, slot: state.slot, timeout: options.settleTimeout)
     }
 
     private func sourceFingerprints(sourceId: String, _ runIds: [String]) async throws -> [String: SourceChecksums.Fingerprinted] {

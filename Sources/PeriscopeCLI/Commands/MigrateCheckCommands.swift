@@ -55,3 +55,55 @@ extension MigrateCommand {
         }
     }
 }
+
+extension MigrateCommand {
+    struct Shadow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run List Filter queries against the source and Periscope, page by page, and compare.",
+            discussion: """
+                Each query runs in the source as Temporal's SQL store runs it (its converter's SQL, its default order, \
+                its keyset pages) and in Periscope, and the executions of each page are compared. A query that differs \
+                is run again once the capture has confirmed the source's position, and reported only if it still \
+                differs; a query Periscope extends beyond Temporal's SQL store (ORDER BY) is reported as not \
+                comparable. --queries takes a file with a query per line (`count:` before a count; the project's \
+                corpus is scripts/temporal/list-filter-corpus.txt) or, ending in .jsonl, a corpus of entries \
+                {"query", "valid", "context"}. Exit status 0 if every comparable query agreed, 1 if not.
+                """
+        )
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var migration: MigrationOptions
+        @Option(help: "A file of queries (repeat).") var queries: [String] = []
+        @Option(name: .customLong("namespace"), help: "Only this Periscope namespace (repeat; default: every namespace of the migration).")
+        var namespaces: [String] = []
+        @Option(help: "Executions per page.") var pageSize = 100
+        @Option(help: "Pages compared per query, at most.") var pagesMax = 5
+        @Option(help: "Seconds to wait for the capture to confirm the source's position.") var settleTimeout: Double = 60
+
+        func validate() throws {
+            guard !queries.isEmpty else { throw ValidationError("--queries FILE is required (scripts/temporal/list-filter-corpus.txt, or your own)") }
+            guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1 ... 1000") }
+            guard (1...1_000).contains(pagesMax) else { throw ValidationError("--pages-max must be 1 ... 1000") }
+        }
+
+        func run() async throws {
+            var clean = true
+            try await withMigration(client) { store in
+                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                for name in namespaces where !state.namespaces.values.contains(name) {
+                    throw MigrationError.invalid("namespace \(name) is not part of migration \(migration.name)")
+                }
+                let corpus = QueryCorpus(entries: try queries.flatMap { try QueryCorpus.load($0).entries })
+                var options = ShadowQueries.Options()
+                options.pageSize = pageSize
+                options.pagesMax = pagesMax
+                options.settleTimeout = .seconds(settleTimeout)
+                let report = try await ShadowQueries(conninfo: source.source, client: store.client, state: state, options: options)
+                    .run(corpus, namespaces: namespaces.isEmpty ? nil : namespaces)
+                print(report.text)
+                clean = report.isClean
+            }
+            if !clean { throw ExitCode(1) }
+        }
+    }
+}
