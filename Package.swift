@@ -144,6 +144,8 @@ let package = Package(
             dependencies: [
                 "PeriscopePostgres", "PeriscopeModel", "PeriscopeQuery", "PeriscopeRaft", "PeriscopeAPI", "PeriscopeClient",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The `periscope` command line.

@@ -56,25 +56,14 @@ import Testing
         }
     }
 
-    /// Seeds `rows` Temporal-like rows in one statement (half in each of ns-a and ns-b, start
-    /// times over the last `rows` seconds, a third closed, search attributes of five types).
+    /// The repository's scripts/temporal folder, found from this file.
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/temporal").path
+
+    /// Seeds `rows` Temporal-like rows with scripts/temporal/seed-rows.sql (the benchmark's too).
     static func seed(_ server: PostgresServer, rows: Int) async throws {
-        _ = try await server.psql("""
-            INSERT INTO executions_visibility (namespace_id, run_id, _version, start_time, execution_time, workflow_id, workflow_type_name, \
-            status, close_time, history_length, history_size_bytes, execution_duration, state_transition_count, memo, encoding, task_queue, \
-            search_attributes, root_workflow_id, root_run_id)
-            SELECT CASE WHEN i % 2 = 0 THEN 'ns-a' ELSE 'ns-b' END, md5('run' || i)::uuid::text, i,
-                   date_trunc('second', now()) - make_interval(secs => i), date_trunc('second', now()) - make_interval(secs => i),
-                   'seeded-' || i, 'OrderWorkflow', CASE WHEN i % 3 = 0 THEN 2 ELSE 1 END,
-                   CASE WHEN i % 3 = 0 THEN date_trunc('second', now()) - make_interval(secs => i / 2) END,
-                   CASE WHEN i % 3 = 0 THEN i % 700 END, CASE WHEN i % 3 = 0 THEN i * 13 END,
-                   CASE WHEN i % 3 = 0 THEN (i / 2)::bigint * 1000000000 END, CASE WHEN i % 3 = 0 THEN i % 300 END,
-                   decode(md5('memo' || i), 'hex'), 'Proto3', 'queue-' || (i % 8),
-                   jsonb_build_object('Keyword01', 'customer-' || (i % 1000), 'Int01', i, 'Double01', i / 7.0, 'Bool01', i % 2 = 0,
-                                      'Datetime01', to_char(now() - make_interval(secs => i), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
-                   'seeded-' || i, md5('run' || i)::uuid::text
-            FROM generate_series(1, \(rows)) AS i
-            """)
+        let sql = try String(contentsOfFile: scripts + "/seed-rows.sql", encoding: .utf8)
+        _ = try await server.psql(sql.replacingOccurrences(of: ":rows", with: String(rows)))
     }
 
     @Test func aHundredThousandRowsMovedWhileTheEngineWritesValidateCleanThroughKills() async throws {
@@ -115,8 +104,13 @@ import Testing
         running.append(capture)
 
         // Clean, with the writer and the capture running.
-        let clean = try await Spawned.periscope("migrate", "validate", "--address", node.address, "--source", server.url, "--name", "big")
+        let clean = try await Spawned.periscope("migrate", "validate", "--address", node.address, "--source", server.url, "--name", "big",
+                                                "--metrics-file", directory + "/validate.prom")
         #expect(clean.status == 0 && clean.stdout.contains(": clean"), "\(clean.stdout)\n\(clean.stderr)")
+        let exported = MigrationBackfillTests.log(directory + "/validate.prom")
+        #expect(exported.contains(#"periscope_migration_validation_differences{migration="big"} 0"#)
+                    && exported.contains(#"periscope_migration_validation_executions{migration="big",namespace="orders",store="source"} 5"#),
+                "\(exported)")
         #expect(clean.stdout.contains("namespace orders: 5") && clean.stdout.contains("namespace billing: 5"), "\(clean.stdout)")
         let record = try #require(try await store.document(ValidationRecord.self, migration: "big", part: ValidationRecord.part))
         #expect(record.report.isClean && record.report.namespaces.map(\.sourceExecutions).reduce(0, +) >= 100_000)
@@ -154,9 +148,8 @@ import Testing
         #expect(writer.output.contains("0 failed"), "\(writer.output.suffix(300))")
     }
 
-    /// The project's corpus, found from this file (Tests/PeriscopeCLITests/ → the repository).
-    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/temporal/list-filter-corpus.txt").path
+    /// The project's corpus of List Filter queries.
+    static let corpus = scripts + "/list-filter-corpus.txt"
 
     @Test func shadowQueriesAgreeOnTheCorpusAndFindARowChangedBehindTheCapture() async throws {
         let setup = try await MigrationBackfillTests.Setup.start()

@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func importingBlocksAPlannedFailoverUntilFinishedAboveEveryOrder() throws {
-        let importing = try Self.apply(.setImporting(name: "orders", importing: true, failoverVersion: nil), to: Self.entry).get()
+        let importing = try Self.apply(.setImporting(name: "orders", importing: true, failoverVersion: nil, ceiling: nil), to: Self.entry).get()
         #expect(importing.importing && importing.failoverVersion == 0 && importing.metadataVersion == Self.entry.metadataVersion + 1)
 
         guard case .failure(let refusal) = Self.apply(.beginHandover(name: "orders", to: "west"), to: importing) else {
@@ -28,13 +28,17 @@ import Testing
         // Finishing: the failover version the node computed (above the largest imported order) is taken.
         let imported = try #require(DeploymentDirectory.importedFailoverVersion(order: 5_000, issuer: 1))
         let next = DeploymentDirectory.nextFailoverVersion(after: imported, for: 1)
-        let finished = try Self.apply(.setImporting(name: "orders", importing: false, failoverVersion: next), to: importing).get()
+        let finished = try Self.apply(.setImporting(name: "orders", importing: false, failoverVersion: next, ceiling: imported), to: importing).get()
         #expect(!finished.importing && finished.failoverVersion == 500_101 && DeploymentDirectory.issuer(of: finished.failoverVersion) == 1)
+        #expect(finished.importCeiling == 500_001)
         #expect(throws: Never.self) { try Self.apply(.beginHandover(name: "orders", to: "west"), to: finished).get() }
 
         // A lower version never moves it back.
-        let again = try Self.apply(.setImporting(name: "orders", importing: false, failoverVersion: 101), to: finished).get()
-        #expect(again.failoverVersion == 500_101)
+        let again = try Self.apply(.setImporting(name: "orders", importing: false, failoverVersion: 101, ceiling: nil), to: finished).get()
+        #expect(again.failoverVersion == 500_101 && again.importCeiling == 500_001)
+        // Importing again (a rollback after the write cutover): uncapped, ordered by the source's log.
+        let resumed = try Self.apply(.setImporting(name: "orders", importing: true, failoverVersion: nil, ceiling: nil), to: again).get()
+        #expect(resumed.importing && resumed.importCeiling == nil && resumed.failoverVersion == 500_101)
     }
 
     @Test func anImportedOrderKeepsItsIssuerAndRefusesWhatDoesNotFit() {

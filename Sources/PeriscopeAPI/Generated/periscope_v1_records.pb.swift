@@ -500,6 +500,9 @@ public nonisolated struct Periscope_V1_Namespace: Sendable {
   /// The target of a migration: `AdminService.ImportWrites` is accepted, a planned failover is not.
   public var importing: Bool = false
 
+  /// After an import finished: the highest failover version still-imported writes get (0: none).
+  public var importCeiling: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -900,7 +903,7 @@ nonisolated extension Periscope_V1_Execution: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Namespace"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}metadata_version\0\u{3}handing_over_to\0\u{3}initial_home_region\0\u{3}regions_added_at\0\u{1}importing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}id\0\u{1}retention\0\u{3}custom_search_attributes\0\u{3}home_region\0\u{1}regions\0\u{3}failover_version\0\u{3}metadata_version\0\u{3}handing_over_to\0\u{3}initial_home_region\0\u{3}regions_added_at\0\u{1}importing\0\u{3}import_ceiling\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -920,6 +923,7 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
       case 10: try { try decoder.decodeSingularStringField(value: &self.initialHomeRegion) }()
       case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.regionsAddedAt) }()
       case 12: try { try decoder.decodeSingularBoolField(value: &self.importing) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.importCeiling) }()
       default: break
       }
     }
@@ -966,6 +970,9 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if self.importing != false {
       try visitor.visitSingularBoolField(value: self.importing, fieldNumber: 12)
     }
+    if self.importCeiling != 0 {
+      try visitor.visitSingularInt64Field(value: self.importCeiling, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -982,6 +989,7 @@ nonisolated extension Periscope_V1_Namespace: SwiftProtobuf.Message, SwiftProtob
     if lhs.initialHomeRegion != rhs.initialHomeRegion {return false}
     if lhs.regionsAddedAt != rhs.regionsAddedAt {return false}
     if lhs.importing != rhs.importing {return false}
+    if lhs.importCeiling != rhs.importCeiling {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

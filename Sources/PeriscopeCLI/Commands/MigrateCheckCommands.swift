@@ -35,7 +35,7 @@ extension MigrateCommand {
         func run() async throws {
             var clean = true, unsettledOnly = false
             try await withMigration(client) { store in
-                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                let state = try await store.existing(migration.name)
                 guard state.phase == .backfilled || state.phase == .capturing else {
                     throw MigrationError.wrongPhase("migration \(migration.name) is \(state.phase.rawValue): validate once its backfill is done")
                 }
@@ -45,6 +45,7 @@ extension MigrateCommand {
                 options.settleTimeout = .seconds(settleTimeout)
                 options.differencesMax = differencesMax
                 let report = try await Validation(conninfo: source.source, client: store.client, state: state, options: options).run()
+                migration.metrics.validation(report)
                 let record = ValidationRecord(report: report, at: .wallClockNow)
                 print(record.text(migration: migration.name))
                 try await store.save(record, migration: migration.name, part: ValidationRecord.part, version: record.finishedAt / 1_000)
@@ -89,7 +90,7 @@ extension MigrateCommand {
         func run() async throws {
             var clean = true
             try await withMigration(client) { store in
-                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                let state = try await store.existing(migration.name)
                 for name in namespaces where !state.namespaces.values.contains(name) {
                     throw MigrationError.invalid("namespace \(name) is not part of migration \(migration.name)")
                 }
@@ -101,6 +102,7 @@ extension MigrateCommand {
                 let report = try await ShadowQueries(conninfo: source.source, client: store.client, state: state, options: options)
                     .run(corpus, namespaces: namespaces.isEmpty ? nil : namespaces)
                 print(report.text)
+                migration.metrics.shadow(report)
                 clean = report.isClean
             }
             if !clean { throw ExitCode(1) }

@@ -13,14 +13,15 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             `inspect` checks a source and changes nothing. `start` makes a migration (Periscope namespaces with the \
             source's ids and search attribute fields, a publication, a logical replication slot with its exported \
-            snapshot) and backfills every row; `backfill` resumes a backfill cut short; `status` shows each phase's \
-            progress; `capture` follows the source's changes from the slot; `abort` drops the slot and publication. \
-            `validate` proves Periscope holds exactly the source's executions or names those that differ; \
-            `shadow` compares List Filter queries' answers; `source-writer` writes to a source as Temporal's server does. \
-            Cutover and rollback \
-            are not built yet (docs/migration.md, "Status").
+            snapshot) and backfills every row; `backfill` resumes a backfill cut short; `capture` follows the source's \
+            changes from the slot; `validate` proves Periscope holds exactly the source's executions or names those that \
+            differ; `shadow` compares List Filter queries' answers; `cutover --reads`, then `--writes`, moves \
+            namespaces to Periscope, `rollback` back to the source from either stage, `finish` ends the migration; \
+            `query` reads where a namespace's stage says; `status` shows each phase; `abort` drops the slot and \
+            publication. `source-writer` writes to a source as Temporal's server does (docs/migration.md).
             """,
-        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Validate.self, Shadow.self, Status.self, Abort.self, SourceWriter.self]
+        subcommands: [Inspect.self, Start.self, Backfill.self, Capture.self, Validate.self, Shadow.self, Cutover.self, Rollback.self, Finish.self,
+                      MigratingQuery.self, Status.self, Abort.self, SourceWriter.self]
     )
 }
 

@@ -9,6 +9,10 @@ import PeriscopePostgres
 struct MigrationOptions: ParsableArguments {
     @Option(help: "The migration's name (lower-case letters, digits, '_'); its slot and publication are periscope_NAME.")
     var name: String
+    @Option(help: ArgumentHelp("Write the command's metrics (Prometheus text) to this file, replaced each second.", valueName: "path"))
+    var metricsFile: String?
+
+    var metrics: MigrationMetrics { MigrationMetrics(migration: name, path: metricsFile) }
 }
 
 /// Runs a migration command against a node and a source, with their failures as messages
@@ -38,6 +42,8 @@ extension MigrateCommand {
         @Option(name: .customLong("namespace"), help: "NAME=SOURCE_ID: a Periscope namespace and the source namespace_id it takes (repeat).")
         var namespaces: [String] = []
         @Option(help: "Rows per backfill chunk.") var chunkRows = 20_000
+        @Flag(help: "No slot: the engine writes both stores (MigratingVisibility with dualWrite); start makes the namespaces and plans the backfill, which runs with `migrate backfill` once the engine writes both.")
+        var dualWrite = false
         @OptionGroup var backfill: BackfillOptions
 
         func validate() throws {
@@ -64,13 +70,18 @@ extension MigrateCommand {
         func run() async throws {
             try await withMigration(client) { store in
                 let started = try await MigrationSetup.start(.init(name: migration.name, conninfo: source.source, namespaces: try mapping(),
-                                                                   chunkRows: chunkRows), store: store)
+                                                                   chunkRows: chunkRows, dualWrite: dualWrite), store: store)
+                guard !dualWrite else {
+                    print("migration \(migration.name) (dual-write): \(started.state.rowsPlanned) rows in \(started.state.chunks.count) chunks planned; "
+                        + "deploy the engine's dual-write (MigratingVisibility with dualWrite), then run `migrate backfill`")
+                    return
+                }
                 print("migration \(migration.name): slot \(started.state.slot) at \(started.state.startLSN), snapshot \(started.state.snapshot ?? "-"), "
                     + "\(started.state.rowsPlanned) rows in \(started.state.chunks.count) chunks")
                 // The exported snapshot lives as long as this connection: held until the copy ends.
                 let holder = started.snapshotHolder
                 defer { withExtendedLifetime(holder) {} }
-                try await backfill.run(started.state, conninfo: source.source, store: store)
+                try await backfill.run(started.state, conninfo: source.source, store: store, metrics: migration.metrics)
             }
         }
     }
@@ -93,13 +104,13 @@ extension MigrateCommand {
 
         func run() async throws {
             try await withMigration(client) { store in
-                guard var state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                var state = try await store.existing(migration.name)
                 guard state.phase == .backfilling || state.phase == .created else {
                     print("migration \(migration.name) is \(state.phase.rawValue): nothing to backfill")
                     return
                 }
                 state.snapshot = nil
-                try await backfill.run(state, conninfo: source.source, store: store)
+                try await backfill.run(state, conninfo: source.source, store: store, metrics: migration.metrics)
             }
         }
     }
@@ -123,16 +134,29 @@ extension MigrateCommand {
 
         func run() async throws {
             try await withMigration(client) { store in
-                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                let state = try await store.existing(migration.name)
                 guard state.phase == .backfilled || state.phase == .capturing else {
                     throw MigrationError.wrongPhase("migration \(migration.name) is \(state.phase.rawValue): finish its backfill first (migrate backfill)")
                 }
+                guard !state.isDualWrite else {
+                    throw MigrationError.wrongPhase("migration \(migration.name) is a dual-write migration: it has no slot to capture from")
+                }
                 let capture = PeriscopeMigration.Capture(conninfo: source.source, store: store, state: state)
                 let until: PeriscopeMigration.Capture.Until = untilCaughtUp ? .caughtUp : (duration > 0 ? .duration(.seconds(duration)) : .stopped)
-                let done = try await withProgress(report: { _ in MigrationReport.capture(capture.progress) }, onInterrupt: capture.stop) {
+                let metrics = migration.metrics
+                let done = try await withProgress(report: { _ in
+                    MigrationReport.capture(capture.progress)
+                    metrics.capture(capture.progress)
+                }, onInterrupt: capture.stop) {
                     try await capture.run(until: until)
                 }
                 print("capture stopped: confirmed through \(done.confirmedLSN), \(done.changesApplied) changes applied in all")
+                let lags = capture.progress.lags
+                if let p50 = lags.percentile(0.5), let p99 = lags.percentile(0.99), let worst = lags.percentile(1) {
+                    func text(_ milliseconds: Double) -> String { milliseconds.isFinite ? "\(Int(milliseconds)) ms" : "over 60 s" }
+                    print("capture lag (commit at the source to applied in Periscope) over \(lags.total) transactions: "
+                        + "p50 \(text(p50)), p99 \(text(p99)), max \(text(worst))")
+                }
             }
         }
     }
@@ -145,8 +169,13 @@ extension MigrateCommand {
 
         func run() async throws {
             try await withMigration(client) { store in
-                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
+                let state = try await store.existing(migration.name)
                 print(MigrationReport.text(state))
+                let routing = try await store.routing(migration.name)
+                print("routing: " + state.namespaces.values.sorted().map { "\($0): \(routing.stage(of: $0).rawValue)" }.joined(separator: ", "))
+                if let validation = try await store.document(ValidationRecord.self, migration: migration.name, part: ValidationRecord.part) {
+                    print(validation.text(migration: migration.name).split(separator: "\n").first.map(String.init) ?? "")
+                }
                 if let source {
                     let slot = try await onPostgresThread { try MigrationReport.slotText(state, conninfo: source) }
                     print(slot)
@@ -166,14 +195,8 @@ extension MigrateCommand {
 
         func run() async throws {
             try await withMigration(client) { store in
-                guard let state = try await store.load(migration.name) else { throw MigrationError.invalid("no migration named \(migration.name)") }
-                try await onPostgresThread { [conninfo = source.source] in
-                    let connection = try PostgresConnection(conninfo)
-                    if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [state.slot]).rows.count > 0 {
-                        _ = try connection.query("SELECT pg_drop_replication_slot($1)", [state.slot])
-                    }
-                    try connection.execute("DROP PUBLICATION IF EXISTS \(state.publication)")
-                }
+                let state = try await store.existing(migration.name)
+                try await onPostgresThread { [conninfo = source.source] in try PeriscopeMigration.Cutover.dropSlot(conninfo: conninfo, state: state) }
                 print("migration \(migration.name): dropped slot and publication \(state.slot)")
             }
         }
@@ -191,14 +214,17 @@ struct BackfillOptions: ParsableArguments {
     }
 
     /// Copies the chunks left, printing progress (rows, rows/s, ETA) every second.
-    func run(_ state: MigrationState, conninfo: String, store: MigrationStore) async throws {
+    func run(_ state: MigrationState, conninfo: String, store: MigrationStore, metrics: MigrationMetrics) async throws {
         var options = PeriscopeMigration.Backfill.Options()
         options.workers = workers
         options.rowsPerSecond = rowsPerSecond
         let backfill = PeriscopeMigration.Backfill(conninfo: conninfo, store: store, state: state, options: options)
         let started = ContinuousClock.now
         let copiedBefore = state.rowsCopied
-        let done = try await withProgress(report: { _ in MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore) }) {
+        let done = try await withProgress(report: { _ in
+            MigrationReport.progress(backfill.progress, since: started, copiedBefore: copiedBefore)
+            metrics.backfill(backfill.progress)
+        }) {
             try await backfill.run()
         }
         print("backfill done: \(done.rowsCopied) rows in \(done.chunks.count) chunks (\(done.rejectedCount) rejected) in "

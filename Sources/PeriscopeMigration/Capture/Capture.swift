@@ -36,6 +36,8 @@ public final class Capture: Sendable {
         public var changesApplied = 0
         /// Seconds between the last applied transaction's commit at the source and its apply here.
         public var lagSeconds: Double = 0
+        /// Every applied transaction's lag, commit at the source to acknowledged by Periscope.
+        public var lags = LagHistogram()
     }
 
     let conninfo: String
@@ -188,6 +190,9 @@ public final class Capture: Sendable {
         progressState.withLock {
             $0.changesApplied += count
             if let lag { $0.lagSeconds = lag }
+            for transaction in transactions {
+                $0.lags.record(milliseconds: Double(max(0, now - transaction.commitTimeMicroseconds)) / 1_000)
+            }
         }
         state.withLock { $0.changesApplied += count }
     }

@@ -14,12 +14,16 @@ public enum MigrationSetup {
         /// Periscope namespace name → source namespace id.
         public var namespaces: [String: String]
         public var chunkRows: Int
+        /// No slot: the engine writes both stores (`MigratingVisibility(dualWrite: true)`).
+        /// Neither `wal_level = logical` nor a role that may replicate is needed.
+        public var dualWrite: Bool
 
-        public init(name: String, conninfo: String, namespaces: [String: String], chunkRows: Int) {
+        public init(name: String, conninfo: String, namespaces: [String: String], chunkRows: Int, dualWrite: Bool = false) {
             self.name = name
             self.conninfo = conninfo
             self.namespaces = namespaces
             self.chunkRows = chunkRows
+            self.dualWrite = dualWrite
         }
     }
 
@@ -28,7 +32,8 @@ public enum MigrationSetup {
     public struct Started: @unchecked Sendable {
         // @unchecked: the connection is used by its owner only, from one thread at a time.
         public var state: MigrationState
-        public var snapshotHolder: PostgresConnection
+        /// Nil for a dual-write migration (no exported snapshot: the backfill reads its own).
+        public var snapshotHolder: PostgresConnection?
     }
 
     public static func slotName(_ migration: String) -> String { "periscope_\(migration)" }
@@ -40,12 +45,14 @@ public enum MigrationSetup {
         if try await store.load(request.name) != nil {
             throw MigrationError.wrongPhase("migration \(request.name) exists already: resume it (migrate backfill, migrate status) or choose another name")
         }
-        let slot = slotName(request.name)
+        let slot = request.dualWrite ? "" : slotName(request.name)
         // Every check against the source, before anything is made.
         let checked = try await onPostgresThread { () -> (TemporalSourceSchema, Set<String>) in
             let connection = try PostgresConnection(request.conninfo)
             let inspection = try SourceInspection.inspect(connection)
-            if let problem = inspection.problem { throw problem }
+            // Only change capture needs logical decoding and a role that may replicate.
+            if let problem = inspection.problem, !request.dualWrite { throw problem }
+            if request.dualWrite { return (inspection.schema, Set(inspection.namespaceRows.keys)) }
             if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.count > 0 {
                 throw MigrationError.slotExists("replication slot \(slot) exists already on \(connection.endpoint) (an earlier migration of that name?): "
                     + "drop it (SELECT pg_drop_replication_slot('\(slot)')) or choose another name")
@@ -62,6 +69,7 @@ public enum MigrationSetup {
             FileHandle.standardError.write(Data("note: the source holds no rows of namespace id(s) \(unknown.joined(separator: ", ")) yet\n".utf8))
         }
         try await prepareNamespaces(request.namespaces, customAttributes: schema.customAttributes, client: store.client)
+        if request.dualWrite { return try await startDualWrite(request, schema: schema, store: store) }
 
         // The publication, then the slot: a slot that cannot be made takes the publication with it.
         let made = try await onPostgresThread { () -> (PostgresConnection, LSN, String) in
@@ -97,6 +105,27 @@ public enum MigrationSetup {
         state.phase = .backfilling
         try await store.save(&state)
         return Started(state: state, snapshotHolder: holder)
+    }
+
+    /// A dual-write migration: its state, with no slot, and its chunks planned; the backfill
+    /// waits (`migrate backfill`) until the engine writes both stores, so that every change
+    /// after the backfill's snapshot reaches Periscope through the engine.
+    static func startDualWrite(_ request: Request, schema: TemporalSourceSchema, store: MigrationStore) async throws -> Started {
+        let position = try await onPostgresThread {
+            try PostgresConnection(request.conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
+        }
+        var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: "", publication: "",
+                                   namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
+                                   attributeTypes: schema.attributeTypes, startLSN: position, snapshot: nil)
+        let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
+            let planned = try Backfill.plan(try PostgresConnection(request.conninfo), namespaceIds: Array(request.namespaces.values),
+                                            chunkRows: request.chunkRows)
+            return (planned.chunks, planned.rows)
+        }
+        state.chunks = plan.0
+        state.rowsPlanned = plan.1
+        try await store.save(&state)
+        return Started(state: state, snapshotHolder: nil)
     }
 
     /// The namespace, or nil if it does not exist.

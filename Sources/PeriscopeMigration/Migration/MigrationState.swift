@@ -41,6 +41,9 @@ public struct MigrationState: Codable, Sendable, Equatable {
 
     public static let rejectedMax = 100
 
+    /// A migration without a slot: the engine writes both stores (`MigratingVisibility(dualWrite: true)`).
+    public var isDualWrite: Bool { slot.isEmpty }
+
     public var rowsCopied: Int { chunks.reduce(0) { $0 + $1.rows } }
     public var chunksDone: Int { chunks.filter(\.done).count }
 

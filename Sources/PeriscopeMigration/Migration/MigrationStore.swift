@@ -28,6 +28,12 @@ public struct MigrationStore: Sendable {
         try await document(MigrationState.self, migration: name, part: "state")
     }
 
+    /// The state of a migration that must exist.
+    public func existing(_ name: String) async throws -> MigrationState {
+        guard let state = try await load(name) else { throw MigrationError.invalid("no migration named \(name)") }
+        return state
+    }
+
     /// Saves `state` as its next revision.
     public func save(_ state: inout MigrationState) async throws {
         state.revision += 1

@@ -14,19 +14,23 @@ extension VisibilityService {
             throw WireConversions.invalid("ImportWrites has \(request.writes.count) writes; at most \(limit) per call")
         }
         let namespace = try await node.writableNamespace(named: request.namespace)
-        guard namespace.importing else {
+        guard namespace.importing || namespace.importCeiling != nil else {
             throw RPCStatus(.failedPrecondition, "namespace \(namespace.name) is not the target of a migration: ImportWrites is refused "
                 + "(UpdateNamespace with importing = true marks it; `periscope migrate start` does)")
         }
+        // After the import finished (the write cutover), what is still imported stays below
+        // the engine's own writes.
+        let ceiling = namespace.importing ? Int64.max : namespace.importCeiling!
         let issuer = node.deployment.region(named: namespace.homeRegion)?.index ?? 0
         var outcomes = [Periscope_V1_WriteOutcome](repeating: Periscope_V1_WriteOutcome(), count: request.writes.count)
         var commands: [ShardCommand] = []
         var positions: [Int] = []
         for (position, write) in request.writes.enumerated() {
             do {
-                guard let failoverVersion = DeploymentDirectory.importedFailoverVersion(order: write.sourceOrder, issuer: issuer) else {
+                guard let imported = DeploymentDirectory.importedFailoverVersion(order: write.sourceOrder, issuer: issuer) else {
                     throw WireConversions.invalid("source_order \(write.sourceOrder) is outside 0 ... \(Int64.max / 100 - 1)")
                 }
+                let failoverVersion = min(imported, ceiling)
                 switch write.write {
                 case .upsert(let execution)?:
                     var record = try WireConversions.record(execution, namespaceId: namespace.id)

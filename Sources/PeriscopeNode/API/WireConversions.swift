@@ -66,6 +66,7 @@ package enum WireConversions {
             $0.initialHomeRegion = entry.initialHome
             $0.regionsAddedAt = entry.regionsAddedAt
             $0.importing = entry.importing
+            $0.importCeiling = entry.importCeiling ?? 0
         }
     }
 
@@ -80,6 +81,7 @@ package enum WireConversions {
         entry.handingOverTo = wire.handingOverTo.isEmpty ? nil : wire.handingOverTo
         entry.regionsAddedAt = wire.regionsAddedAt
         entry.importing = wire.importing
+        entry.importCeiling = wire.importCeiling == 0 ? nil : wire.importCeiling
         return entry
     }
 }

@@ -21,9 +21,10 @@ enum CatalogCommand: Codable, Sendable, Equatable {
     case cancelHandover(name: String)
     /// Proposed in the region taking over a namespace whose home is down.
     case forceFailover(name: String, to: String, failoverVersion: Int64)
-    /// Marks the namespace as a migration's target, or finishes the import, raising the
-    /// failover version to `failoverVersion` (above every imported order) if that is higher.
-    case setImporting(name: String, importing: Bool, failoverVersion: Int64?)
+    /// Marks the namespace as a migration's target, or finishes the import: imports from then
+    /// on are stamped at most `ceiling`, and the failover version rises to `failoverVersion`
+    /// (above every imported order) if that is higher.
+    case setImporting(name: String, importing: Bool, failoverVersion: Int64?, ceiling: Int64?)
     /// Another region's copy of a namespace: taken if it is newer than this one's.
     case replicate(NamespaceEntry)
 

@@ -180,12 +180,13 @@ public final class NamespaceCatalog: ReplicatedStateMachine {
             entry.regionsAddedAt = entry.regionsAddedAt.filter { regions.contains($0.key) }
             for region in added { entry.regionsAddedAt[region] = entry.metadataVersion }
             return entry
-        case .setImporting(let name, let importing, let failoverVersion):
+        case .setImporting(let name, let importing, let failoverVersion, let ceiling):
             var entry = try homed(name)
             guard entry.handingOverTo == nil || !importing else {
                 throw CatalogRefusal(.failedPrecondition, "namespace \(name) is failing over to \(entry.handingOverTo!); start the import after")
             }
             entry.importing = importing
+            entry.importCeiling = importing ? nil : (ceiling ?? entry.importCeiling)
             if let failoverVersion, failoverVersion > entry.failoverVersion { entry.failoverVersion = failoverVersion }
             return entry
         case .beginHandover(let name, let target):

@@ -31,6 +31,11 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
     /// with the source's order instead of the failover version, and a planned failover is
     /// refused until the import is finished.
     public var importing: Bool
+    /// After an import finished: the failover version its largest order was imported under.
+    /// Writes still imported (a capture following the source through the write cutover) are
+    /// stamped at most this, so the engine's own writes, under the raised failover version,
+    /// win over every one of them.
+    public var importCeiling: Int64?
 
     public init(name: String, id: String, retentionSeconds: Int64, customAttributes: [String: Int] = [:], homeRegion: String,
                 regions: [String]? = nil) {
@@ -46,11 +51,12 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         handingOverTo = nil
         regionsAddedAt = [:]
         importing = false
+        importCeiling = nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case name, id, retentionSeconds, customAttributes, homeRegion, regions, failoverVersion, metadataVersion, initialHome, handingOverTo,
-             regionsAddedAt, importing
+             regionsAddedAt, importing, importCeiling
     }
 
     /// Entries stored before namespaces spanned regions decode as homed in one region, never failed over.
@@ -68,6 +74,7 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
         handingOverTo = try container.decodeIfPresent(String.self, forKey: .handingOverTo)
         regionsAddedAt = try container.decodeIfPresent([String: UInt64].self, forKey: .regionsAddedAt) ?? [:]
         importing = try container.decodeIfPresent(Bool.self, forKey: .importing) ?? false
+        importCeiling = try container.decodeIfPresent(Int64.self, forKey: .importCeiling)
     }
 
     /// Orders two copies of the namespace from different regions: the newer wins everywhere.

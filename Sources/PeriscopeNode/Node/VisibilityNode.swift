@@ -315,7 +315,7 @@ public final class VisibilityNode: Sendable {
     /// version then rises above every order imported (at most `importedOrderMax`), so the
     /// engine's writes from now on win over every imported one.
     public func setImporting(namespace: String, importing: Bool, importedOrderMax: Int64) async throws -> NamespaceEntry {
-        var failoverVersion: Int64?
+        var failoverVersion: Int64?, ceiling: Int64?
         if !importing {
             let entry = try await self.namespace(named: namespace)
             let home = deployment.region(named: entry.homeRegion)?.index ?? 0
@@ -323,8 +323,9 @@ public final class VisibilityNode: Sendable {
                 throw RPCStatus(.invalidArgument, "imported_order_max \(importedOrderMax) is not an order ImportWrites accepts")
             }
             failoverVersion = DeploymentDirectory.nextFailoverVersion(after: imported, for: home)
+            ceiling = imported
         }
-        return try await changeCatalog(.setImporting(name: namespace, importing: importing, failoverVersion: failoverVersion))
+        return try await changeCatalog(.setImporting(name: namespace, importing: importing, failoverVersion: failoverVersion, ceiling: ceiling))
     }
 
     public func setRetention(namespace: String, retention: Duration) async throws -> NamespaceEntry {
