@@ -70,13 +70,19 @@ import Testing
         stored = try #require(try await client.execution(namespace: "orders", workflowID: "a", runID: "run-a", consistency: .strong))
         #expect(stored.version == 6 && stored.status == .running)
         // Still imported after the finish (a capture following the source through the write
-        // cutover): taken, but below the engine's writes, whatever its order.
-        let late = try await client.importWrites(namespace: "orders", [Self.imported(Self.execution("a", version: 100), order: 90_000),
-                                                                     Self.imported(Self.execution("d", version: 1), order: 90_001)])
+        // cutover): ordered with the engine's writes by version, as the source's guard orders
+        // them, whatever its order; a delete stays below the engine's writes.
+        let late = try await client.importWrites(namespace: "orders", [Self.imported(Self.execution("a", version: 5), order: 90_000),
+                                                                     Self.imported(Self.execution("d", version: 1), order: 90_001),
+                                                                     .with { $0.delete = .with { $0.workflowID = "a"; $0.runID = "run-a" }; $0.sourceOrder = 90_002 }])
         #expect(late.outcomes.allSatisfy { $0.code == 0 }, "\(late.outcomes)")
         stored = try #require(try await client.execution(namespace: "orders", workflowID: "a", runID: "run-a", consistency: .strong))
-        #expect(stored.version == 6, "an import after the finish overwrote the engine's write")
+        #expect(stored.version == 6, "an older import after the finish, or its delete, overwrote the engine's write")
         #expect(try await client.execution(namespace: "orders", workflowID: "d", runID: "run-d", consistency: .strong) != nil)
+        let newer = try await client.importWrites(namespace: "orders", [Self.imported(Self.execution("a", version: 7, status: .failed), order: 90_003)])
+        #expect(newer.outcomes.allSatisfy { $0.code == 0 })
+        stored = try #require(try await client.execution(namespace: "orders", workflowID: "a", runID: "run-a", consistency: .strong))
+        #expect(stored.version == 7 && stored.status == .failed, "a newer version imported after the finish lost to an older one")
     }
 
     @Test func checksumsAreTheSumsOfTheFingerprintsByBucket() async throws {
@@ -94,6 +100,8 @@ import Testing
             execution.searchAttributes = ["Tier": .with { $0.keyword = "k\(number % 4)" },
                                           "Score": .with { $0.double = Double(number) / 3 }]
             execution.memo = Data([UInt8(number), 1, 2])
+            // A workflow-backed schedule (another division): counted like any execution.
+            if number == 7 { execution.searchAttributes["TemporalNamespaceDivision"] = .with { $0.keyword = "TemporalScheduler" } }
             _ = try await client.recordStarted(namespace: "default", execution)
             records.append(try RecordWire.record(execution, namespaceId: "default"))
         }

@@ -27,6 +27,8 @@ import Testing
         ("r-times-2", #"{"Datetime01": "2024-02-29T23:59:59+02:00", "Datetime02": "2026-01-01T00:00:00.0000005Z"}"#, "NULL", false),
         ("r-empty", "NULL", "NULL", false),
         ("r-nulls", #"{"Keyword01": null}"#, "NULL", false),
+        ("r-json-null", "null", "NULL", false),
+        ("r-schedule", #"{"TemporalNamespaceDivision": "TemporalScheduler", "TemporalSchedulePaused": true}"#, "NULL", false),
     ]
 
     @Test func theSourcesSQLAndPeriscopesSwiftPrintEveryValueAlike() async throws {

@@ -28,6 +28,9 @@ public struct Cutover: Sendable {
         }
     }
 
+    /// How long every node of the region is given to apply a namespace change.
+    static let catalogSettle: Duration = .seconds(1)
+
     let conninfo: String
     let store: MigrationStore
     let state: MigrationState
@@ -65,6 +68,10 @@ public struct Cutover: Sendable {
         guard age <= bounds.validationAgeMax else {
             throw MigrationError.wrongPhase("the last clean validation is \(Int(age.seconds)) s old (at most \(Int(bounds.validationAgeMax.seconds)) s): "
                 + "validate again")
+        }
+        let routing = try await store.routing(state.name)
+        guard validation.finishedAt > routing.rolledBackAt else {
+            throw MigrationError.wrongPhase("the last validation is from before the last rollback: validate again")
         }
         let validated = Set(validation.report.namespaces.map(\.name))
         if let missing = namespaces.first(where: { !validated.contains($0) }) {
@@ -115,15 +122,22 @@ public struct Cutover: Sendable {
             throw MigrationError.wrongPhase("namespace \(namespace) is at \(routing.stage(of: namespace).rawValue): cut its reads over first")
         }
         let ready = try await checkReady(targets)
-        // Above every position the capture may have imported (it applies before it confirms):
-        // the source's own end, which every change committed so far lies below.
-        let end = try await onPostgresThread { [conninfo] in
-            try PostgresConnection(conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
+        // Finished above every position an import may carry. The capture applies before it
+        // confirms, and a node that has not yet applied the finish still imports a change as
+        // before: so twice, the second time above the source's WAL insert position read once
+        // every node had time to apply the first (changes imported as before were committed
+        // before it, so they lie below).
+        func end() async throws -> LSN {
+            try await onPostgresThread { [conninfo] in
+                try PostgresConnection(conninfo).query("SELECT pg_current_wal_insert_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
+            }
         }
-        for namespace in targets {
-            _ = try await store.client.setImporting(namespace: namespace, false, importedOrderMax: Int64(end.value))
-        }
-        routing.set(.periscopeWrites, for: targets, because: ready.reason + ", import finished above \(end)", at: .wallClockNow)
+        let first = try await end()
+        for namespace in targets { _ = try await store.client.setImporting(namespace: namespace, false, importedOrderMax: Int64(first.value)) }
+        try await Task.sleep(for: Self.catalogSettle)
+        let last = try await end()
+        for namespace in targets { _ = try await store.client.setImporting(namespace: namespace, false, importedOrderMax: Int64(last.value)) }
+        routing.set(.periscopeWrites, for: targets, because: ready.reason + ", import finished above \(last)", at: .wallClockNow)
         try await store.save(&routing, migration: state.name)
         return routing
     }
@@ -136,9 +150,10 @@ public struct Cutover: Sendable {
         for namespace in targets where routing.stage(of: namespace) != .periscopeWrites {
             throw MigrationError.wrongPhase("namespace \(namespace) is at \(routing.stage(of: namespace).rawValue): cut its writes over first")
         }
+        // The slot first: if a capture still streams from it, nothing changes.
+        try await onPostgresThread { [conninfo, state] in try Self.dropSlot(conninfo: conninfo, state: state) }
         routing.set(.finished, for: targets, because: "migration finished", at: .wallClockNow)
         try await store.save(&routing, migration: state.name)
-        try await onPostgresThread { [conninfo, state] in try Self.dropSlot(conninfo: conninfo, state: state) }
         return routing
     }
 
@@ -161,11 +176,13 @@ public struct Cutover: Sendable {
         if let over = targets.first(where: { routing.stage(of: $0) == .finished }) {
             throw MigrationError.wrongPhase("namespace \(over) finished its migration: there is no source to go back to")
         }
-        for namespace in targets where routing.stage(of: namespace) == .periscopeWrites {
+        // Every one not importing (a write cutover that stopped halfway included).
+        for namespace in targets where !(try await store.client.describeNamespace(namespace).importing) {
             _ = try await store.client.setImporting(namespace: namespace, true)
         }
         let from = Set(targets.map { routing.stage(of: $0).rawValue }).sorted().joined(separator: ", ")
         routing.set(.source, for: targets, because: "rollback from \(from)", at: .wallClockNow)
+        routing.rolledBackAt = Timestamp.wallClockNow.nanosecondsSinceEpoch
         try await store.save(&routing, migration: state.name)
         return routing
     }

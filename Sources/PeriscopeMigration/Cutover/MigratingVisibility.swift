@@ -111,7 +111,7 @@ public final class MigratingVisibility: Sendable {
         guard stage == .source else { return (try await periscope.count(namespace: namespace, query: query).count, .periscope) }
         let condition = try await sourceCondition(namespace: namespace, query: query, context: .count)
         let total = try await onPostgresThread { [conninfo] in
-            Int64(try PostgresConnection(conninfo).query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
+            Int64(try Validation.connect(conninfo).query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
                                                          [sourceId]).scalar ?? "") ?? 0
         }
         return (total, .source)
@@ -141,7 +141,9 @@ public final class MigratingVisibility: Sendable {
         var runId: String
     }
 
-    private func sourcePage(namespace: String, sourceId: String, query: String, pageSize: Int, token: [UInt8]?) async throws -> Page {
+    private func sourcePage(namespace: String, sourceId: String, query: String, pageSize asked: Int, token: [UInt8]?) async throws -> Page {
+        // Temporal's default page size for 0, at most 1,000 (the same bound as Periscope's).
+        let pageSize = asked <= 0 ? 1_000 : min(asked, 1_000)
         let condition = try await sourceCondition(namespace: namespace, query: query, context: .list)
         var keyset = ""
         if let token {
@@ -152,8 +154,8 @@ public final class MigratingVisibility: Sendable {
         }
         let sql = "SELECT \(TemporalRow.columns.joined(separator: ", ")), coalesce(close_time, '9999-12-31 23:59:59')::text AS page_close, "
             + "start_time::text AS page_start FROM executions_visibility WHERE namespace_id = $1 AND \(condition)\(keyset) ORDER BY \(SQLFilter.order) "
-            + "LIMIT \(max(1, min(pageSize, 1_000)))"
-        let rows = try await onPostgresThread { [conninfo] in try PostgresConnection(conninfo).query(sql, [sourceId]).rows }
+            + "LIMIT \(pageSize)"
+        let rows = try await onPostgresThread { [conninfo] in try Validation.connect(conninfo).query(sql, [sourceId]).rows }
         let types = try await sourceTable().attributeTypes
         var executions: [Execution] = []
         for row in rows {
@@ -211,7 +213,7 @@ public final class MigratingVisibility: Sendable {
     @discardableResult
     private func writeToSource(_ kind: Write, _ record: VisibilityRecord) async throws -> LSN? {
         let position = try await onPostgresThread { [conninfo] () -> LSN? in
-            let connection = try PostgresConnection(conninfo)
+            let connection = try Validation.connect(conninfo)
             _ = try connection.execute("BEGIN")
             let changed = switch kind {
             case .started: try connection.query(TemporalDML.insert + " RETURNING 1", TemporalDML.parameters(record)).rows.count

@@ -23,6 +23,9 @@ public struct MigrationRouting: Codable, Sendable, Equatable {
     public var history: [String] = []
     /// Bumped on every change: the record's version.
     public var revision: Int64 = 0
+    /// When the last rollback was made (nanoseconds since the epoch; 0: never): a cutover
+    /// needs a validation made after it.
+    public var rolledBackAt: Int64 = 0
 
     public static let part = "routing"
     static let historyMax = 100

@@ -37,8 +37,10 @@ public struct SourceChecksums: Sendable {
     /// Swift side prints its type (`ExecutionFingerprint.text(of:)`).
     var attributesText: String {
         let value = "CASE \(typeCases) ELSE value #>> '{}' END"
+        // A row may hold JSON null (or no object at all) there: no attributes, as the mapping reads it.
         return "coalesce((SELECT string_agg(key || '=' || \(value), chr(30) ORDER BY key COLLATE \"C\") "
-            + "FROM jsonb_each(search_attributes) WHERE jsonb_typeof(value) <> 'null' AND value <> '[]'::jsonb), '')"
+            + "FROM jsonb_each(CASE WHEN jsonb_typeof(search_attributes) = 'object' THEN search_attributes END) "
+            + "WHERE jsonb_typeof(value) <> 'null' AND value <> '[]'::jsonb), '')"
     }
 
     private var typeCases: String {

@@ -29,6 +29,9 @@ public struct Validation: Sendable {
         /// Rounds of re-checking executions that keep changing.
         public var rounds = 5
         public var differencesMax = 1_000
+        /// Executions a drill-down holds at once, at most: past it, the namespace is reported
+        /// as differing in at least that many.
+        public var candidatesMax = 100_000
 
         public init() {}
     }
@@ -70,6 +73,8 @@ public struct Validation: Sendable {
         public var differencesCount = 0
         /// Executions still changing after every round: neither proved equal nor different.
         public var unsettled: [String] = []
+        /// The drill-down stopped at `candidatesMax`: more executions may differ than counted.
+        public var drillDownStopped = false
     }
 
     public struct Report: Sendable, Codable, Equatable {
@@ -77,7 +82,7 @@ public struct Validation: Sendable {
         public var seconds: Double = 0
         public var differencesCount: Int { namespaces.reduce(0) { $0 + $1.differencesCount } }
         public var unsettledCount: Int { namespaces.reduce(0) { $0 + $1.unsettled.count } }
-        public var isClean: Bool { differencesCount == 0 && unsettledCount == 0 }
+        public var isClean: Bool { differencesCount == 0 && unsettledCount == 0 && !namespaces.contains(where: \.drillDownStopped) }
     }
 
     let conninfo: String
@@ -117,9 +122,10 @@ public struct Validation: Sendable {
         result.sourceExecutions = compared.sourceExecutions
         result.periscopeExecutions = compared.periscopeExecutions
         result.bucketsDiffering = compared.differing.count
-        for bucket in compared.differing {
+        for bucket in compared.differing where findings.candidates.count < options.candidatesMax {
             try await drill(namespace: namespace, sourceId: sourceId, from: bucket.from, to: bucket.to, into: &findings)
         }
+        result.drillDownStopped = findings.candidates.count >= options.candidatesMax
         try await settle(findings, namespace: namespace, sourceId: sourceId, result: &result)
         return result
     }
@@ -131,7 +137,8 @@ public struct Validation: Sendable {
         }
         var low = source?.0, high = source?.1
         for order in ["ASC", "DESC"] {
-            let page = try await client.list(namespace: namespace, query: "ORDER BY StartTime \(order)", pageSize: 1, consistency: .strong)
+            let page = try await client.list(namespace: namespace, query: "(TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL) "
+                + "ORDER BY StartTime \(order)", pageSize: 1, consistency: .strong)
             guard let first = page.executions.first else { continue }
             let time = try RecordWire.timestamp(first.startTime, field: "start_time")
             low = min(low ?? time, time)
@@ -198,7 +205,7 @@ public struct Validation: Sendable {
         guard let whole = counts.differing.first else { return }
         if max(whole.sourceCount, whole.periscopeCount) > Int64(options.listingMax), seconds > 1 {
             for part in try await compareBuckets(namespace: namespace, sourceId: sourceId, from: from, to: to,
-                                                 width: max(1, seconds / 16)).differing {
+                                                 width: max(1, seconds / 16)).differing where findings.candidates.count < options.candidatesMax {
                 try await drill(namespace: namespace, sourceId: sourceId, from: part.from, to: part.to, into: &findings)
             }
             return

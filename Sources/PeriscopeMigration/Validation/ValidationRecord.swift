@@ -25,6 +25,9 @@ public struct ValidationRecord: Codable, Sendable, Equatable {
             lines.append("  namespace \(namespace.name): \(namespace.sourceExecutions) executions in the source, "
                 + "\(namespace.periscopeExecutions) in Periscope; \(namespace.buckets) buckets, \(namespace.bucketsDiffering) differed at first; "
                 + "\(namespace.differencesCount) executions differ")
+            if namespace.drillDownStopped {
+                lines.append("    the drill-down stopped at its bound: at least \(namespace.differencesCount) differ, maybe more")
+            }
             for difference in namespace.differences { lines.append("    \(difference)") }
             if namespace.differencesCount > namespace.differences.count {
                 lines.append("    ... and \(namespace.differencesCount - namespace.differences.count) more")

@@ -18,9 +18,12 @@ extension VisibilityService {
             throw RPCStatus(.failedPrecondition, "namespace \(namespace.name) is not the target of a migration: ImportWrites is refused "
                 + "(UpdateNamespace with importing = true marks it; `periscope migrate start` does)")
         }
-        // After the import finished (the write cutover), what is still imported stays below
-        // the engine's own writes.
-        let ceiling = namespace.importing ? Int64.max : namespace.importCeiling!
+        // After the import finished (the write cutover), what is still imported (a change the
+        // engine made to the source before it saw the switch, or the echo of one written back)
+        // is ordered with the engine's own writes as the source orders them: an upsert under
+        // the namespace's failover version, so `_version` decides, as the source's guard does;
+        // a delete (unconditional, with no version of its own) below them, at the ceiling.
+        let finished = !namespace.importing
         let issuer = node.deployment.region(named: namespace.homeRegion)?.index ?? 0
         var outcomes = [Periscope_V1_WriteOutcome](repeating: Periscope_V1_WriteOutcome(), count: request.writes.count)
         var commands: [ShardCommand] = []
@@ -30,7 +33,7 @@ extension VisibilityService {
                 guard let imported = DeploymentDirectory.importedFailoverVersion(order: write.sourceOrder, issuer: issuer) else {
                     throw WireConversions.invalid("source_order \(write.sourceOrder) is outside 0 ... \(Int64.max / 100 - 1)")
                 }
-                let failoverVersion = min(imported, ceiling)
+                let failoverVersion = finished ? namespace.failoverVersion : imported
                 switch write.write {
                 case .upsert(let execution)?:
                     var record = try WireConversions.record(execution, namespaceId: namespace.id)
@@ -42,8 +45,9 @@ extension VisibilityService {
                     let key = ExecutionKey(namespaceId: namespace.id, workflowId: delete.workflowID, runId: delete.runID)
                     // The source's delete is unconditional: the tombstone loses only to a later
                     // change of the source (a higher order), never to a version.
+                    let deleteVersion = finished ? min(imported, namespace.importCeiling ?? imported) : imported
                     commands.append(.delete(key, version: .max, at: try node.clocks.regionTime(node: node.nodeID),
-                                            failoverVersion: failoverVersion))
+                                            failoverVersion: deleteVersion))
                 case nil:
                     throw WireConversions.invalid("write \(position) sets neither upsert nor delete")
                 }

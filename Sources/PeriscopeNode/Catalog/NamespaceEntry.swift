@@ -32,9 +32,9 @@ public struct NamespaceEntry: Codable, Sendable, Equatable {
     /// refused until the import is finished.
     public var importing: Bool
     /// After an import finished: the failover version its largest order was imported under.
-    /// Writes still imported (a capture following the source through the write cutover) are
-    /// stamped at most this, so the engine's own writes, under the raised failover version,
-    /// win over every one of them.
+    /// Deletes still imported (a capture following the source through the write cutover) are
+    /// stamped at most this, below the engine's own writes under the raised failover version;
+    /// upserts still imported take the failover version itself (`ImportWrites`).
     public var importCeiling: Int64?
 
     public init(name: String, id: String, retentionSeconds: Int64, customAttributes: [String: Int] = [:], homeRegion: String,
