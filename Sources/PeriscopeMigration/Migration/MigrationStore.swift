@@ -38,7 +38,10 @@ public struct MigrationStore: Sendable {
     public func save(_ state: inout MigrationState) async throws {
         state.revision += 1
         let applied = try await save(state, migration: state.name, part: "state", version: state.revision, phase: state.phase.rawValue)
-        guard applied else {
+        // Refused as not newer: another process saved meanwhile, or this very save did, and
+        // the client retried it after its answer was lost. Only the first is a conflict.
+        let savedByThisCall = applied ? true : (try await load(state.name)) == state
+        guard savedByThisCall else {
             throw MigrationError.wrongPhase("migration \(state.name) was saved by another process meanwhile (revision \(state.revision) "
                 + "is not newer): run one command per migration at a time")
         }
