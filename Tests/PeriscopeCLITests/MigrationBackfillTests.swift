@@ -173,4 +173,36 @@ import Testing
         #expect(state.rejectedCount == 0, "\(state.rejected)")
         try await Self.expectCopied(try Self.sourceRecords(server.url), namespaces: ["orders": "ns-a", "billing": "ns-b"], client: client)
     }
+
+    /// A replication connection that dies without closing (the server's walsender stopped
+    /// with SIGSTOP: the socket stays open, nothing arrives): the capture asks the server to
+    /// answer, hears nothing, and stops with an error that says so, instead of waiting forever.
+    @Test func aCaptureWhoseServerFallsSilentStopsAndSaysSo() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let (server, directory, node) = (setup.server, setup.directory, setup.node)
+        _ = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "1", "--namespace-ids", "ns-a")
+        let started = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "quiet",
+                                                  "--namespace", "orders=ns-a")
+        #expect(started.status == 0, "\(started.stderr)")
+        let capture = try Spawned.start(CLITests.binary, ["migrate", "capture", "--address", node.address, "--source", server.url,
+                                                          "--name", "quiet", "--silence-timeout", "4"], output: directory + "/capture.out",
+                                        errors: directory + "/capture.err")
+        var walsender: pid_t = 0
+        #expect(await waitUntil(timeout: .seconds(30)) {
+            walsender = pid_t((try? await server.psql("SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'periscope_quiet' AND active")) ?? "") ?? 0
+            return walsender > 0
+        })
+        // Quiet but healthy: past the timeout, the capture still runs (its requests are answered).
+        try await Task.sleep(for: .seconds(6))
+        #expect(!capture.output.contains("capture stopped") && !capture.errors.contains("connection is gone"), "\(capture.errors)")
+        kill(walsender, SIGSTOP)
+        defer { kill(walsender, SIGCONT) }
+        let stoppedAt = ContinuousClock.now
+        let watchdog = Task { try await Task.sleep(for: .seconds(40)); kill(capture.pid, SIGKILL) }
+        let status = await capture.wait()  // it must exit by itself
+        watchdog.cancel()
+        #expect(status != 0 && capture.errors.contains("the replication connection is gone"), "\(capture.errors)")
+        #expect(ContinuousClock.now - stoppedAt < .seconds(15))
+    }
 }

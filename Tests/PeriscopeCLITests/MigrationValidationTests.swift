@@ -178,6 +178,18 @@ import Testing
                 "\(agreed.stdout)")
         #expect(agreed.stdout.contains("not comparable: orders [list] ORDER BY StartTime DESC"), "\(agreed.stdout)")
 
+        // Temporal's legacy converter reads CloseTime through coalesce: running executions match
+        // `CloseTime > X` there, not in Periscope. A deployment on it sees that query differ.
+        let closeQuery = setup.directory + "/close.txt"
+        try "CloseTime > '2000-01-01T00:00:00Z'\n".write(toFile: closeQuery, atomically: true, encoding: .utf8)
+        let unified = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                  "--queries", closeQuery, "--namespace", "orders")
+        #expect(unified.status == 0 && unified.stdout.contains("1 agreed"), "\(unified.stdout)")
+        let legacy = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                 "--queries", closeQuery, "--namespace", "orders", "--converter", "legacy")
+        #expect(legacy.status == 1 && legacy.stdout.contains("DIFFERS: orders [list] CloseTime >") && legacy.stdout.contains("only in the source"),
+                "\(legacy.stdout)")
+
         // A running execution closed in the source while the publication left the table out.
         let run = try await server.psql("SELECT rtrim(run_id) FROM executions_visibility WHERE namespace_id = 'ns-a' AND status = 1 "
             + "ORDER BY start_time DESC LIMIT 1")

@@ -29,6 +29,8 @@ import Testing
         #expect(Array(bytes[1...8]) == [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(Array(bytes[9...16]) == [1, 2, 3, 4, 5, 6, 7, 8] && Array(bytes[17...24]) == [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(bytes[25...32].last == 9 && bytes[33] == 0)
+        let asking = StandbyStatusUpdate(flushed: LSN(1), clientTimeMicroseconds: 9, replyRequested: true).encoded()
+        #expect(asking.count == 34 && asking[33] == 1)
     }
 
     @Test func relationAndChangesDecode() throws {

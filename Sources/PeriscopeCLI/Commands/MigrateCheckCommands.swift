@@ -80,8 +80,11 @@ extension MigrateCommand {
         @Option(help: "Executions per page.") var pageSize = 100
         @Option(help: "Pages compared per query, at most.") var pagesMax = 5
         @Option(help: "Seconds to wait for the capture to confirm the source's position.") var settleTimeout: Double = 60
+        @Option(help: "The deployment's Temporal SQL converter: unified (Periscope's semantics) or legacy (Temporal's default, where CloseTime > X matches running executions).")
+        var converter = "unified"
 
         func validate() throws {
+            guard SQLFilter.Converter(rawValue: converter) != nil else { throw ValidationError("--converter must be unified or legacy") }
             guard !queries.isEmpty else { throw ValidationError("--queries FILE is required (scripts/temporal/list-filter-corpus.txt, or your own)") }
             guard (1...1_000).contains(pageSize) else { throw ValidationError("--page-size must be 1 ... 1000") }
             guard (1...1_000).contains(pagesMax) else { throw ValidationError("--pages-max must be 1 ... 1000") }
@@ -99,6 +102,7 @@ extension MigrateCommand {
                 options.pageSize = pageSize
                 options.pagesMax = pagesMax
                 options.settleTimeout = .seconds(settleTimeout)
+                options.converter = SQLFilter.Converter(rawValue: converter) ?? .unified
                 let report = try await ShadowQueries(conninfo: source.source, client: store.client, state: state, options: options)
                     .run(corpus, namespaces: namespaces.isEmpty ? nil : namespaces)
                 print(report.text)

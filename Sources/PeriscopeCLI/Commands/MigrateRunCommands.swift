@@ -131,6 +131,12 @@ extension MigrateCommand {
         @OptionGroup var migration: MigrationOptions
         @Flag(help: "Stop once caught up with the source's position at the start.") var untilCaughtUp = false
         @Option(help: "Seconds to run (0: until caught up or SIGINT).") var duration: Double = 0
+        @Option(help: "Seconds without a word from the server (asked for one at half of it) before the connection is taken as gone.")
+        var silenceTimeout: Double = 30
+
+        func validate() throws {
+            guard silenceTimeout >= 2 else { throw ValidationError("--silence-timeout must be at least 2 seconds") }
+        }
 
         func run() async throws {
             try await withMigration(client) { store in
@@ -141,7 +147,9 @@ extension MigrateCommand {
                 guard !state.isDualWrite else {
                     throw MigrationError.wrongPhase("migration \(migration.name) is a dual-write migration: it has no slot to capture from")
                 }
-                let capture = PeriscopeMigration.Capture(conninfo: source.source, store: store, state: state)
+                var options = PeriscopeMigration.Capture.Options()
+                options.silenceMax = .seconds(silenceTimeout)
+                let capture = PeriscopeMigration.Capture(conninfo: source.source, store: store, state: state, options: options)
                 let until: PeriscopeMigration.Capture.Until = untilCaughtUp ? .caughtUp : (duration > 0 ? .duration(.seconds(duration)) : .stopped)
                 let metrics = migration.metrics
                 let done = try await withProgress(report: { _ in

@@ -16,6 +16,10 @@ public final class Capture: Sendable {
         public var batchChanges = 500
         /// How often the position is confirmed to the server and saved.
         public var confirmInterval: Duration = .seconds(1)
+        /// With nothing heard from the server for half this long, a confirmation asks it to
+        /// answer; with nothing for this long, the connection is taken as gone and the capture
+        /// stops with an error (a connection can die without closing: a partition, a hung server).
+        public var silenceMax: Duration = .seconds(30)
         public init() {}
     }
 
@@ -78,12 +82,20 @@ public final class Capture: Sendable {
         var applied = start
         var serverEnd = start
         var lastConfirm = ContinuousClock.now
+        var lastHeard = ContinuousClock.now
         let deadline: ContinuousClock.Instant? = if case .duration(let duration) = until { .now + duration } else { nil }
         state.withLock { $0.phase = .capturing }
         while !stopping.load(ordering: .relaxed) {
             if let deadline, ContinuousClock.now >= deadline { break }
             var idle = false
-            switch try replication.receive(timeoutMilliseconds: 100) {
+            let received = try replication.receive(timeoutMilliseconds: 100)
+            if case .message = received { lastHeard = .now }
+            let silence = ContinuousClock.now - lastHeard
+            guard silence < options.silenceMax else {
+                throw CaptureError("the server has sent nothing for \(Int(silence.seconds)) s, not even an answer to a request for one: "
+                    + "the replication connection is gone; run `migrate capture` again (it resumes from the confirmed position)")
+            }
+            switch received {
             case .message(let bytes):
                 switch try ServerReplicationMessage.decode(bytes) {
                 case .data(let position, let end, let payload):
@@ -115,7 +127,7 @@ public final class Capture: Sendable {
                 if idle, pending.isEmpty, !decoder.isInTransaction { $0.lagSeconds = 0 }
             }
             if ContinuousClock.now - lastConfirm >= options.confirmInterval {
-                try confirm(applied, on: replication)
+                try confirm(applied, on: replication, askForReply: silence >= options.silenceMax / 2)
                 lastConfirm = .now
             }
             if case .caughtUp = until, idle, pending.isEmpty, applied >= target { break }
@@ -129,7 +141,7 @@ public final class Capture: Sendable {
     }
 
     /// Tells the server everything before `position` is applied, and records it in the state.
-    private func confirm(_ position: LSN, on replication: PostgresConnection) throws {
+    private func confirm(_ position: LSN, on replication: PostgresConnection, askForReply: Bool = false) throws {
         let now = StandbyStatusUpdate.postgresMicroseconds(.wallClockNow)
         // Saved first: a crash between the two streams those changes again, never skips them.
         state.withLock { $0.confirmedLSN = max($0.confirmedLSN, position) }
@@ -138,7 +150,7 @@ public final class Capture: Sendable {
             try await store.save(&saved)
             state.withLock { $0.revision = saved.revision }
         }
-        try replication.send(StandbyStatusUpdate(flushed: position, clientTimeMicroseconds: now).encoded())
+        try replication.send(StandbyStatusUpdate(flushed: position, clientTimeMicroseconds: now, replyRequested: askForReply).encoded())
     }
 
     /// Applies committed transactions, in order, namespace by namespace.

@@ -34,10 +34,13 @@ public struct StandbyStatusUpdate: Equatable, Sendable {
     public var flushed: LSN
     /// Microseconds since 2000-01-01 UTC, PostgreSQL's epoch.
     public var clientTimeMicroseconds: Int64
+    /// Asks the server to answer at once (with a keepalive): how a silent connection is found.
+    public var replyRequested: Bool
 
-    public init(flushed: LSN, clientTimeMicroseconds: Int64) {
+    public init(flushed: LSN, clientTimeMicroseconds: Int64, replyRequested: Bool = false) {
         self.flushed = flushed
         self.clientTimeMicroseconds = clientTimeMicroseconds
+        self.replyRequested = replyRequested
     }
 
     public func encoded() -> [UInt8] {
@@ -47,7 +50,7 @@ public struct StandbyStatusUpdate: Equatable, Sendable {
         writer.uint64(flushed.value)  // flushed
         writer.uint64(flushed.value)  // applied
         writer.int64(clientTimeMicroseconds)
-        writer.byte(0)
+        writer.byte(replyRequested ? 1 : 0)
         return writer.bytes
     }
 

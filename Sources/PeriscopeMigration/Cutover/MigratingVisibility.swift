@@ -49,17 +49,19 @@ public final class MigratingVisibility: Sendable {
     let migration: String
     let refreshInterval: Duration
     let dualWrite: Bool
+    let converter: SQLFilter.Converter
     private let cached = Mutex<(routing: MigrationRouting, state: MigrationState, at: ContinuousClock.Instant)?>(nil)
     private let counterState = Mutex(Counters())
     private let sourceSchema = Mutex<TemporalSourceSchema?>(nil)
 
     public init(periscope: PeriscopeClient, source conninfo: String, migration: String, refreshInterval: Duration = .seconds(2),
-                dualWrite: Bool = false) {
+                dualWrite: Bool = false, converter: SQLFilter.Converter = .unified) {
         self.periscope = periscope
         self.conninfo = conninfo
         self.migration = migration
         self.refreshInterval = refreshInterval
         self.dualWrite = dualWrite
+        self.converter = converter
     }
 
     public var counters: Counters { counterState.withLock { $0 } }
@@ -128,7 +130,7 @@ public final class MigratingVisibility: Sendable {
         }
         let columns = try await sourceTable().attributeColumns
         do {
-            return try SQLFilter(columns: columns).condition(plan.filter)
+            return try SQLFilter(columns: columns, converter: converter).condition(plan.filter)
         } catch {
             throw MigrationError.invalid("the source cannot answer this query: \(error.reason)")
         }

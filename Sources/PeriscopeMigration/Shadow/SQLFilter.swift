@@ -15,10 +15,24 @@ public struct SQLFilter: Sendable {
         public var description: String { reason }
     }
 
+    /// Which of Temporal's two SQL converters (`system.visibilityEnableUnifiedQueryConverter`).
+    public enum Converter: String, Sendable, CaseIterable {
+        /// The generic converter: `close_time` as it is. Periscope's semantics.
+        case unified
+        /// The default until Temporal turns the unified one on: every use of `CloseTime` but
+        /// `IS [NOT] NULL` reads `coalesce(close_time, '9999-12-31 23:59:59')`, so
+        /// `CloseTime > X` matches running executions.
+        case legacy
+    }
+
     /// The source's generated columns (lower case).
     public let columns: Set<String>
+    public let converter: Converter
 
-    public init(columns: Set<String>) { self.columns = columns }
+    public init(columns: Set<String>, converter: Converter = .unified) {
+        self.columns = columns
+        self.converter = converter
+    }
 
     static let systemColumns: [String: String] = [
         "WorkflowId": "workflow_id", "RunId": "run_id", "WorkflowType": "workflow_type_name", "StartTime": "start_time",
@@ -36,7 +50,7 @@ public struct SQLFilter: Sendable {
         case .not(let inner): return "(NOT \(try condition(inner)))"
         case .constant(let flag): return flag ? "TRUE" : "FALSE"
         case .compare(let field, let op, let value):
-            let column = try column(field)
+            let column = try operand(field)
             switch field.type {
             case .keywordList:
                 let contains = "\(column) @> jsonb_build_array(\(try literal(value, of: field)))"
@@ -48,7 +62,7 @@ public struct SQLFilter: Sendable {
                 return "\(column) \(op == .notEqual ? "<>" : op.rawValue) \(try literal(value, of: field))"
             }
         case .oneOf(let field, let values, let negated):
-            let column = try column(field)
+            let column = try operand(field)
             let anyOf: String
             if field.type == .keywordList {
                 anyOf = "(" + (try values.map { (value) throws(NotComparable) in "\(column) @> jsonb_build_array(\(try literal(value, of: field)))" })
@@ -58,9 +72,9 @@ public struct SQLFilter: Sendable {
             }
             return negated ? "(NOT \(anyOf))" : anyOf
         case .between(let field, let low, let high, let negated):
-            return "\(try column(field)) \(negated ? "NOT BETWEEN" : "BETWEEN") \(try literal(low, of: field)) AND \(try literal(high, of: field))"
+            return "\(try operand(field)) \(negated ? "NOT BETWEEN" : "BETWEEN") \(try literal(low, of: field)) AND \(try literal(high, of: field))"
         case .range(let field, let lower, let upper):
-            let column = try column(field)
+            let column = try operand(field)
             var parts: [String] = []
             if let lower { parts.append("\(column) \(lower.inclusive ? ">=" : ">") \(try literal(lower.value, of: field))") }
             if let upper { parts.append("\(column) \(upper.inclusive ? "<=" : "<") \(try literal(upper.value, of: field))") }
@@ -68,10 +82,17 @@ public struct SQLFilter: Sendable {
         case .startsWith(let field, let prefix, let negated):
             let escaped = prefix.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%")
                 .replacingOccurrences(of: "_", with: "!_")
-            return "\(try column(field)) \(negated ? "NOT LIKE" : "LIKE") \(SourceChecksums.quoted(escaped + "%")) ESCAPE '!'"
+            return "\(try operand(field)) \(negated ? "NOT LIKE" : "LIKE") \(SourceChecksums.quoted(escaped + "%")) ESCAPE '!'"
         case .isNull(let field, let negated):
             return "\(try column(field)) \(negated ? "IS NOT NULL" : "IS NULL")"
         }
+    }
+
+    /// What a comparison of `field` reads: its column, or (legacy converter) `CloseTime` coalesced.
+    func operand(_ field: QueryField) throws(NotComparable) -> String {
+        let column = try column(field)
+        guard converter == .legacy, field.kind == .system, field.name == "CloseTime" else { return column }
+        return "coalesce(close_time, '9999-12-31 23:59:59')"
     }
 
     /// The column holding `field` in the source.

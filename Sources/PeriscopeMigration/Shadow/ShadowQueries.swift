@@ -16,6 +16,8 @@ public struct ShadowQueries: Sendable {
         public var pageSize = 100
         public var pagesMax = 5
         public var settleTimeout: Duration = .seconds(60)
+        /// The converter the deployment's Temporal runs.
+        public var converter: SQLFilter.Converter = .unified
         public init() {}
     }
 
@@ -78,7 +80,7 @@ public struct ShadowQueries: Sendable {
     public func run(_ corpus: QueryCorpus, namespaces: [String]? = nil) async throws -> Report {
         let started = ContinuousClock.now
         let columns = try await onPostgresThread { [conninfo] in try TemporalSourceSchema.inspect(PostgresConnection(conninfo)).attributeColumns }
-        let filter = SQLFilter(columns: columns)
+        let filter = SQLFilter(columns: columns, converter: options.converter)
         var report = Report()
         try await CaptureWatermark.wait(conninfo: conninfo, slot: state.slot, timeout: options.settleTimeout)
         for (sourceId, namespace) in state.namespaces.sorted(by: { $0.value < $1.value }) where namespaces?.contains(namespace) ?? true {
