@@ -53,15 +53,17 @@ public final class MigratingVisibility: Sendable {
     private let cached = Mutex<(routing: MigrationRouting, state: MigrationState, at: ContinuousClock.Instant)?>(nil)
     private let counterState = Mutex(Counters())
     private let sourceSchema = Mutex<TemporalSourceSchema?>(nil)
+    private let connections: SourceConnections
 
     public init(periscope: PeriscopeClient, source conninfo: String, migration: String, refreshInterval: Duration = .seconds(2),
-                dualWrite: Bool = false, converter: SQLFilter.Converter = .unified) {
+                dualWrite: Bool = false, converter: SQLFilter.Converter = .unified, sourceConnectionsMax: Int = 8) {
         self.periscope = periscope
         self.conninfo = conninfo
         self.migration = migration
         self.refreshInterval = refreshInterval
         self.dualWrite = dualWrite
         self.converter = converter
+        connections = SourceConnections(conninfo: conninfo, threads: max(1, sourceConnectionsMax))
     }
 
     public var counters: Counters { counterState.withLock { $0 } }
@@ -69,7 +71,7 @@ public final class MigratingVisibility: Sendable {
     /// The source's table (its attribute columns and types), read once.
     private func sourceTable() async throws -> TemporalSourceSchema {
         if let known = sourceSchema.withLock({ $0 }) { return known }
-        let read = try await onPostgresThread { [conninfo] in try TemporalSourceSchema.inspect(PostgresConnection(conninfo)) }
+        let read = try await connections.run { try TemporalSourceSchema.inspect($0) }
         sourceSchema.withLock { $0 = read }
         return read
     }
@@ -112,8 +114,8 @@ public final class MigratingVisibility: Sendable {
         let (stage, sourceId) = try await route(namespace)
         guard stage == .source else { return (try await periscope.count(namespace: namespace, query: query).count, .periscope) }
         let condition = try await sourceCondition(namespace: namespace, query: query, context: .count)
-        let total = try await onPostgresThread { [conninfo] in
-            Int64(try Validation.connect(conninfo).query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
+        let total = try await connections.run { connection in
+            Int64(try connection.query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
                                                          [sourceId]).scalar ?? "") ?? 0
         }
         return (total, .source)
@@ -157,7 +159,7 @@ public final class MigratingVisibility: Sendable {
         let sql = "SELECT \(TemporalRow.columns.joined(separator: ", ")), coalesce(close_time, '9999-12-31 23:59:59')::text AS page_close, "
             + "start_time::text AS page_start FROM executions_visibility WHERE namespace_id = $1 AND \(condition)\(keyset) ORDER BY \(SQLFilter.order) "
             + "LIMIT \(pageSize)"
-        let rows = try await onPostgresThread { [conninfo] in try Validation.connect(conninfo).query(sql, [sourceId]).rows }
+        let rows = try await connections.run { try $0.query(sql, [sourceId]).rows }
         let types = try await sourceTable().attributeTypes
         var executions: [Execution] = []
         for row in rows {
@@ -214,8 +216,7 @@ public final class MigratingVisibility: Sendable {
     /// one's commit, so its position is higher: the order the dual-written copy carries.
     @discardableResult
     private func writeToSource(_ kind: Write, _ record: VisibilityRecord) async throws -> LSN? {
-        let position = try await onPostgresThread { [conninfo] () -> LSN? in
-            let connection = try Validation.connect(conninfo)
+        let position = try await connections.run { connection -> LSN? in
             _ = try connection.execute("BEGIN")
             let changed = switch kind {
             case .started: try connection.query(TemporalDML.insert + " RETURNING 1", TemporalDML.parameters(record)).rows.count
