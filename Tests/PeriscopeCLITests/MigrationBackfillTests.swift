@@ -205,4 +205,38 @@ import Testing
         #expect(status != 0 && capture.errors.contains("the replication connection is gone"), "\(capture.errors)")
         #expect(ContinuousClock.now - stoppedAt < .seconds(15))
     }
+
+    /// A start killed after it made its slot and before it planned its chunks: `start` again,
+    /// under the same name, drops what the first one made and starts over.
+    @Test func aStartThatDiedAfterMakingItsSlotIsReplacedByTheNext() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let (server, node) = (setup.server, setup.node)
+        _ = try await Spawned.periscope("migrate", "source-writer", "--source", server.url, "--rate", "0", "--duration", "1", "--namespace-ids", "ns-a")
+        // What the dead start left: its provisional state, its publication and its slot.
+        let client = try await PeriscopeClient.connect(to: node.address)
+        defer { Task { await client.close() } }
+        let store = MigrationStore(client: client)
+        try await store.prepare()
+        var provisional = MigrationState(name: "again", source: server.url, slot: "periscope_again", publication: "periscope_again",
+                                         namespaces: ["ns-a": "orders"], attributeTypes: [:], startLSN: .zero, snapshot: nil)
+        try await store.save(&provisional)
+        _ = try await server.psql("CREATE PUBLICATION periscope_again FOR TABLE executions_visibility")
+        _ = try await server.psql("SELECT pg_create_logical_replication_slot('periscope_again', 'pgoutput')")
+        let resumed = try await Spawned.periscope("migrate", "backfill", "--address", node.address, "--source", server.url, "--name", "again")
+        #expect(resumed.status == 65 && resumed.stderr.contains("run `migrate start` again"), "\(resumed.stderr)")
+
+        let started = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "again",
+                                                  "--namespace", "orders=ns-a")
+        #expect(started.status == 0, "\(started.stderr)")
+        let state = try #require(try await store.load("again"))
+        #expect(state.phase == .backfilled && state.startLSN != .zero && state.revision > provisional.revision, "\(MigrationReport.text(state))")
+        #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'periscope_again'") == "1")
+        let rows = Int(try await server.psql("SELECT count(*) FROM executions_visibility")) ?? -1
+        #expect(state.rowsCopied == rows)
+        // A finished start is not replaced.
+        let twice = try await Spawned.periscope("migrate", "start", "--address", node.address, "--source", server.url, "--name", "again",
+                                                "--namespace", "orders=ns-a")
+        #expect(twice.status == 65 && twice.stderr.contains("exists already"), "\(twice.stderr)")
+    }
 }

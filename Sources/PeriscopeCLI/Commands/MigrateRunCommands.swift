@@ -105,6 +105,9 @@ extension MigrateCommand {
         func run() async throws {
             try await withMigration(client) { store in
                 var state = try await store.existing(migration.name)
+                guard !state.diedStarting else {
+                    throw MigrationError.wrongPhase("migration \(migration.name) never finished starting: run `migrate start` again (it replaces it)")
+                }
                 guard state.phase == .backfilling || state.phase == .created else {
                     print("migration \(migration.name) is \(state.phase.rawValue): nothing to backfill")
                     return

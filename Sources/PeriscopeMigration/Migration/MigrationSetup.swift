@@ -42,7 +42,8 @@ public enum MigrationSetup {
         try MigrationState.checkName(request.name)
         guard !request.namespaces.isEmpty else { throw MigrationError.invalid("name at least one namespace to migrate (--namespace NAME=SOURCE_ID)") }
         try await store.prepare()
-        if try await store.load(request.name) != nil {
+        let earlier = try await store.load(request.name)
+        if let earlier, !earlier.diedStarting {
             throw MigrationError.wrongPhase("migration \(request.name) exists already: resume it (migrate backfill, migrate status) or choose another name")
         }
         let slot = request.dualWrite ? "" : slotName(request.name)
@@ -52,7 +53,8 @@ public enum MigrationSetup {
             let inspection = try SourceInspection.inspect(connection)
             // Only change capture needs logical decoding and a role that may replicate.
             if let problem = inspection.problem, !request.dualWrite { throw problem }
-            if request.dualWrite { return (inspection.schema, Set(inspection.namespaceRows.keys)) }
+            // A start that died made them: they are dropped below, not a conflict.
+            if request.dualWrite || earlier != nil { return (inspection.schema, Set(inspection.namespaceRows.keys)) }
             if try connection.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.count > 0 {
                 throw MigrationError.slotExists("replication slot \(slot) exists already on \(connection.endpoint) (an earlier migration of that name?): "
                     + "drop it (SELECT pg_drop_replication_slot('\(slot)')) or choose another name")
@@ -68,8 +70,21 @@ public enum MigrationSetup {
         if !unknown.isEmpty {
             FileHandle.standardError.write(Data("note: the source holds no rows of namespace id(s) \(unknown.joined(separator: ", ")) yet\n".utf8))
         }
+        if let earlier {
+            // A start that died before it planned its chunks: what it made in the source goes,
+            // and this one starts over under the same name.
+            try await onPostgresThread { try Cutover.dropSlot(conninfo: request.conninfo, state: earlier) }
+        }
         try await prepareNamespaces(request.namespaces, customAttributes: schema.customAttributes, client: store.client)
-        if request.dualWrite { return try await startDualWrite(request, schema: schema, store: store) }
+        if request.dualWrite { return try await startDualWrite(request, schema: schema, store: store, after: earlier) }
+
+        // Recorded before the slot is made: a start that dies from here on leaves a state that
+        // names its slot, so `abort`, or `start` again, finds the slot and drops it.
+        var provisional = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: slot,
+                                         publication: slot, namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
+                                         attributeTypes: schema.attributeTypes, startLSN: .zero, snapshot: nil)
+        provisional.revision = earlier?.revision ?? 0
+        try await store.save(&provisional)
 
         // The publication, then the slot: a slot that cannot be made takes the publication with it.
         let made = try await onPostgresThread { () -> (PostgresConnection, LSN, String) in
@@ -95,6 +110,7 @@ public enum MigrationSetup {
         var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: slot, publication: slot,
                                    namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
                                    attributeTypes: schema.attributeTypes, startLSN: point, snapshot: snapshot)
+        state.revision = provisional.revision
         let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
             let connection = try PostgresConnection(request.conninfo)
             let planned = try Backfill.plan(connection, namespaceIds: Array(request.namespaces.values), chunkRows: request.chunkRows)
@@ -110,13 +126,15 @@ public enum MigrationSetup {
     /// A dual-write migration: its state, with no slot, and its chunks planned; the backfill
     /// waits (`migrate backfill`) until the engine writes both stores, so that every change
     /// after the backfill's snapshot reaches Periscope through the engine.
-    static func startDualWrite(_ request: Request, schema: TemporalSourceSchema, store: MigrationStore) async throws -> Started {
+    static func startDualWrite(_ request: Request, schema: TemporalSourceSchema, store: MigrationStore,
+                               after earlier: MigrationState?) async throws -> Started {
         let position = try await onPostgresThread {
             try PostgresConnection(request.conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
         }
         var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: "", publication: "",
                                    namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
                                    attributeTypes: schema.attributeTypes, startLSN: position, snapshot: nil)
+        state.revision = earlier?.revision ?? 0
         let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
             let planned = try Backfill.plan(try PostgresConnection(request.conninfo), namespaceIds: Array(request.namespaces.values),
                                             chunkRows: request.chunkRows)

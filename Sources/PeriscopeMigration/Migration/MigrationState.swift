@@ -41,6 +41,10 @@ public struct MigrationState: Codable, Sendable, Equatable {
 
     public static let rejectedMax = 100
 
+    /// A start that died before it planned its chunks (its slot may exist, its snapshot is
+    /// gone): `start` again replaces it.
+    public var diedStarting: Bool { phase == .created && chunks.isEmpty && rowsPlanned == 0 && !isDualWrite }
+
     /// A migration without a slot: the engine writes both stores (`MigratingVisibility(dualWrite: true)`).
     public var isDualWrite: Bool { slot.isEmpty }
 
