@@ -18,6 +18,11 @@ public struct Query: Sendable, Hashable {
     public let groupBy: QueryField?
     public let limits: QueryLimits
 
+    /// A condition every execution meets and that names the division, so the hidden
+    /// `TemporalNamespaceDivision IS NULL` is not added: AND it in to reach every division
+    /// (Temporal's `sadefs.QueryWithAnyNamespaceDivision`).
+    public static let anyDivision = "(TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL)"
+
     public static func compile(_ text: String, schema: NamespaceSchema, context: QueryContext,
                                limits: QueryLimits = .init()) throws(QueryError) -> Query {
         let trimmed = text.trimmingSpaces()

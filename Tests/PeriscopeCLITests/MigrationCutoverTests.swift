@@ -80,7 +80,10 @@ import Testing
         try await engine.write(.closed, namespace: "orders", Self.record(3, status: .completed))
         #expect(await waitUntil(timeout: .seconds(30)) { (try? await periscopeRows(written)) == 10 })
         // The capture's metrics file, rewritten each second.
-        #expect(await waitUntil(timeout: .seconds(10)) { MigrationBackfillTests.log(directory + "/capture.prom").contains("lag_seconds") })
+        // (rewritten each second: the transactions' lag appears at the tick after the first one is applied)
+        #expect(await waitUntil(timeout: .seconds(10)) {
+            MigrationBackfillTests.log(directory + "/capture.prom").contains("periscope_migration_capture_transaction_lag_seconds")
+        })
         let exported = MigrationBackfillTests.log(directory + "/capture.prom")
         #expect(exported.contains(#"periscope_migration_capture_changes_applied{migration="cut"}"#)
                     && exported.contains("periscope_migration_capture_transaction_lag_seconds"), "\(exported)")

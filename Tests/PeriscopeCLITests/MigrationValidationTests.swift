@@ -189,6 +189,16 @@ import Testing
                                                  "--queries", closeQuery, "--namespace", "orders", "--converter", "legacy")
         #expect(legacy.status == 1 && legacy.stdout.contains("DIFFERS: orders [list] CloseTime >") && legacy.stdout.contains("only in the source"),
                 "\(legacy.stdout)")
+        // Bad options and files are refused by name, before anything runs.
+        let badConverter = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                       "--queries", closeQuery, "--converter", "elastic")
+        #expect(badConverter.status == 64 && badConverter.stderr.contains("--converter must be unified or legacy"), "\(badConverter.stderr)")
+        let missingFile = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                      "--queries", setup.directory + "/none.txt")
+        #expect(missingFile.status == 65 && missingFile.stderr.contains("cannot read the query file"), "\(missingFile.stderr)")
+        let foreign = try await Spawned.periscope("migrate", "shadow", "--address", node.address, "--source", server.url, "--name", "shadow",
+                                                  "--queries", closeQuery, "--namespace", "default")
+        #expect(foreign.status == 65 && foreign.stderr.contains("namespace default is not part of migration shadow"), "\(foreign.stderr)")
 
         // A running execution closed in the source while the publication left the table out.
         let run = try await server.psql("SELECT rtrim(run_id) FROM executions_visibility WHERE namespace_id = 'ns-a' AND status = 1 "

@@ -74,7 +74,7 @@ public final class Capture: Sendable {
     private func stream(until: Until) throws {
         let (slot, publication, start) = state.withLock { ($0.slot, $0.publication, $0.confirmedLSN) }
         let lookup = try PostgresConnection(conninfo)
-        let target = LSN(try lookup.query("SELECT pg_current_wal_lsn()::text").scalar ?? "") ?? .zero
+        let target = try LSN.current(on: lookup)
         let replication = try PostgresConnection(conninfo, replication: true)
         try replication.startStreaming("START_REPLICATION SLOT \(slot) LOGICAL \(start) (proto_version '1', publication_names '\(publication)')")
         var decoder = ChangeDecoder()

@@ -1,3 +1,5 @@
+import PeriscopePostgres
+
 /// A position in PostgreSQL's write-ahead log (a log sequence number), written `X/Y` (two
 /// hexadecimal halves) as the server prints it.
 public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -13,6 +15,11 @@ public struct LSN: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public static let zero = LSN(0)
+
+    /// The source's current WAL position (`pg_current_wal_lsn()`): every change committed so far lies below it.
+    public static func current(on connection: PostgresConnection) throws -> LSN {
+        try connection.query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
+    }
 
     public static func < (lhs: LSN, rhs: LSN) -> Bool { lhs.value < rhs.value }
 

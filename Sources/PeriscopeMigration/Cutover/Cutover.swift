@@ -21,7 +21,6 @@ public struct Cutover: Sendable {
         public var streaming: Bool
         public var bytesBehind: Int64
         public var seconds: Double
-        public var confirmed: LSN
 
         public var description: String {
             "\(streaming ? "streaming" : "not streaming"), \(bytesBehind) bytes of WAL behind, " + String(format: "%.2f s", seconds)
@@ -46,17 +45,16 @@ public struct Cutover: Sendable {
     public static func captureLag(conninfo: String, slot: String) throws -> CaptureLag {
         let rows = try PostgresConnection(conninfo).query("""
             SELECT s.active::text, pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint::text,
-                   coalesce(extract(epoch FROM r.flush_lag), 0)::text, s.confirmed_flush_lsn::text
+                   coalesce(extract(epoch FROM r.flush_lag), 0)::text
             FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1
             """, [slot]).rows
         guard let row = rows.first else { throw MigrationError.wrongPhase("the source has no slot \(slot): the migration was aborted") }
-        return CaptureLag(streaming: row[0] == "true", bytesBehind: Int64(row[1] ?? "") ?? .max, seconds: Double(row[2] ?? "") ?? .infinity,
-                          confirmed: row[3].flatMap(LSN.init) ?? .zero)
+        return CaptureLag(streaming: row[0] == "true", bytesBehind: Int64(row[1] ?? "") ?? .max, seconds: Double(row[2] ?? "") ?? .infinity)
     }
 
     /// Why `namespaces` may move now: a clean, recent validation of them and a capture close
     /// behind. Throws `wrongPhase` naming what is missing.
-    func checkReady(_ namespaces: [String]) async throws -> (reason: String, lag: CaptureLag) {
+    func checkReady(_ namespaces: [String]) async throws -> String {
         guard let validation = try await store.document(ValidationRecord.self, migration: state.name, part: ValidationRecord.part) else {
             throw MigrationError.wrongPhase("migration \(state.name) has no validation: run `migrate validate` first")
         }
@@ -79,7 +77,7 @@ public struct Cutover: Sendable {
         }
         if state.isDualWrite {
             // No capture: the engine writes both stores, and validation is what proves them equal.
-            return ("validation clean at \(validation.finished.rfc3339), dual-write", CaptureLag(streaming: false, bytesBehind: 0, seconds: 0, confirmed: .zero))
+            return "validation clean at \(validation.finished.rfc3339), dual-write"
         }
         let lag = try await onPostgresThread { [conninfo, slot = state.slot] in try Self.captureLag(conninfo: conninfo, slot: slot) }
         guard lag.streaming else { throw MigrationError.wrongPhase("no capture is streaming from slot \(state.slot): run `migrate capture`") }
@@ -87,7 +85,7 @@ public struct Cutover: Sendable {
             throw MigrationError.wrongPhase("the capture is too far behind (\(lag); at most \(bounds.lagBytesMax) bytes and "
                 + String(format: "%.1f s", bounds.lagSecondsMax) + "): wait for it to catch up")
         }
-        return ("validation clean at \(validation.finished.rfc3339), capture \(lag)", lag)
+        return "validation clean at \(validation.finished.rfc3339), capture \(lag)"
     }
 
     /// The namespaces asked, checked to belong to the migration (none asked: all of them).
@@ -107,7 +105,7 @@ public struct Cutover: Sendable {
             throw MigrationError.wrongPhase("namespace \(namespace) is at \(routing.stage(of: namespace).rawValue), not source")
         }
         let ready = try await checkReady(targets)
-        routing.set(.periscopeReads, for: targets, because: ready.reason, at: .wallClockNow)
+        routing.set(.periscopeReads, for: targets, because: ready, at: .wallClockNow)
         try await store.save(&routing, migration: state.name)
         return routing
     }
@@ -137,7 +135,7 @@ public struct Cutover: Sendable {
         try await Task.sleep(for: Self.catalogSettle)
         let last = try await end()
         for namespace in targets { _ = try await store.client.setImporting(namespace: namespace, false, importedOrderMax: Int64(last.value)) }
-        routing.set(.periscopeWrites, for: targets, because: ready.reason + ", import finished above \(last)", at: .wallClockNow)
+        routing.set(.periscopeWrites, for: targets, because: ready + ", import finished above \(last)", at: .wallClockNow)
         try await store.save(&routing, migration: state.name)
         return routing
     }

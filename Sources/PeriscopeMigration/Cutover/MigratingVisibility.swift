@@ -98,10 +98,12 @@ public final class MigratingVisibility: Sendable {
             let page = try await periscope.list(namespace: namespace, query: query, pageSize: pageSize, pageToken: pageToken)
             return Page(executions: page.executions, nextPageToken: page.nextPageToken, from: .periscope)
         }
-        let page = try await sourcePage(namespace: namespace, sourceId: sourceId, query: query, pageSize: pageSize, token: pageToken)
+        // Temporal's default page size for 0, at most 1,000 (the same bound as Periscope's).
+        let size = pageSize <= 0 ? 1_000 : min(pageSize, 1_000)
+        let page = try await sourcePage(namespace: namespace, sourceId: sourceId, query: query, pageSize: size, token: pageToken)
         if pageToken == nil {
-            // The shadow read: Periscope's first page must hold the same executions, in order.
-            let shadow = try? await periscope.list(namespace: namespace, query: query, pageSize: pageSize)
+            // The shadow read: Periscope's first page of the same size must hold the same executions, in order.
+            let shadow = try? await periscope.list(namespace: namespace, query: query, pageSize: size)
             counterState.withLock {
                 $0.shadowReads += 1
                 if shadow?.executions.map(\.runID) != page.executions.map(\.runID) { $0.shadowMismatches += 1 }
@@ -115,17 +117,15 @@ public final class MigratingVisibility: Sendable {
         guard stage == .source else { return (try await periscope.count(namespace: namespace, query: query).count, .periscope) }
         let condition = try await sourceCondition(namespace: namespace, query: query, context: .count)
         let total = try await connections.run { connection in
-            Int64(try connection.query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
-                                                         [sourceId]).scalar ?? "") ?? 0
+            Int64(try connection.query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)", [sourceId])
+                .scalar ?? "") ?? 0
         }
         return (total, .source)
     }
 
     /// The query as Temporal's SQL store would run it on the source.
     private func sourceCondition(namespace: String, query: String, context: QueryContext) async throws -> String {
-        let registered = try await periscope.searchAttributes(namespace: namespace).custom
-        let schema = try NamespaceSchema(customAttributes: registered.compactMapValues { SearchAttributeType(rawValue: $0.rawValue) })
-        let plan = try Query.compile(query, schema: schema, context: context).plan
+        let plan = try Query.compile(query, schema: try await periscope.querySchema(namespace: namespace), context: context).plan
         guard plan.orderBy.isEmpty else {
             throw MigrationError.invalid("invalid query: operation is not supported: 'ORDER BY' clause (the source answers this "
                 + "namespace's reads, and Temporal's SQL store does not take ORDER BY)")
@@ -145,9 +145,7 @@ public final class MigratingVisibility: Sendable {
         var runId: String
     }
 
-    private func sourcePage(namespace: String, sourceId: String, query: String, pageSize asked: Int, token: [UInt8]?) async throws -> Page {
-        // Temporal's default page size for 0, at most 1,000 (the same bound as Periscope's).
-        let pageSize = asked <= 0 ? 1_000 : min(asked, 1_000)
+    private func sourcePage(namespace: String, sourceId: String, query: String, pageSize: Int, token: [UInt8]?) async throws -> Page {
         let condition = try await sourceCondition(namespace: namespace, query: query, context: .list)
         var keyset = ""
         if let token {
@@ -182,9 +180,9 @@ public final class MigratingVisibility: Sendable {
         let (stage, sourceId) = try await route(namespace)
         var record = record
         record.key.namespaceId = sourceId
-        record.startTime = Self.microseconds(record.startTime)
-        record.executionTime = Self.microseconds(record.executionTime)
-        record.closeTime = record.closeTime.map(Self.microseconds)
+        record.startTime = record.startTime.truncated(toMultipleOf: 1_000)
+        record.executionTime = record.executionTime.truncated(toMultipleOf: 1_000)
+        record.closeTime = record.closeTime?.truncated(toMultipleOf: 1_000)
         if stage == .periscopeWrites || stage == .finished {
             try await writeToPeriscope(kind, namespace: namespace, record)
             if stage == .periscopeWrites { try await writeBack(kind, record) }
@@ -262,10 +260,5 @@ public final class MigratingVisibility: Sendable {
                 pause *= 2
             }
         }
-    }
-
-    static func microseconds(_ time: Timestamp) -> Timestamp {
-        let nanoseconds = time.nanosecondsSinceEpoch
-        return Timestamp(nanosecondsSinceEpoch: nanoseconds - ((nanoseconds % 1_000) + 1_000) % 1_000)
     }
 }

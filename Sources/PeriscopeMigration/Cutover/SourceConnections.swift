@@ -25,7 +25,7 @@ final class SourceConnections: Sendable {
     /// A connection whose call failed is closed, not reused: its session may be mid-transaction.
     func run<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> Result) async throws -> Result {
         try await threads.runIfActive { [self] in
-            let connection = try idle.withLock { $0.popLast() } ?? Validation.connect(conninfo)
+            let connection = try idle.withLock { $0.popLast() } ?? SourceChecksums.connect(conninfo)
             let result = try body(connection)
             idle.withLock { if $0.count < idleMax { $0.append(connection) } }
             return result

@@ -9,7 +9,7 @@ enum CaptureWatermark {
     static func wait(conninfo: String, slot: String, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         let target = try await onPostgresThread {
-            try PostgresConnection(conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
+            try LSN.current(on: PostgresConnection(conninfo))
         }
         while true {
             let state = try await onPostgresThread { () -> (active: Bool, confirmed: LSN)? in

@@ -25,6 +25,15 @@ public enum MigrationSetup {
             self.chunkRows = chunkRows
             self.dualWrite = dualWrite
         }
+
+        /// A new state of this migration, saved after `earlier` (a start that died) if there is one.
+        func state(slot: String, schema: TemporalSourceSchema, startLSN: LSN, after earlier: MigrationState?) -> MigrationState {
+            var state = MigrationState(name: name, source: PostgresConnection.withoutPassword(conninfo), slot: slot, publication: slot,
+                                       namespaces: Dictionary(uniqueKeysWithValues: namespaces.map { ($0.value, $0.key) }),
+                                       attributeTypes: schema.attributeTypes, startLSN: startLSN, snapshot: nil)
+            state.revision = earlier?.revision ?? 0
+            return state
+        }
     }
 
     /// What `start` made: the state (saved) and the replication connection that holds the
@@ -80,11 +89,8 @@ public enum MigrationSetup {
 
         // Recorded before the slot is made: a start that dies from here on leaves a state that
         // names its slot, so `abort`, or `start` again, finds the slot and drops it.
-        var provisional = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: slot,
-                                         publication: slot, namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
-                                         attributeTypes: schema.attributeTypes, startLSN: .zero, snapshot: nil)
-        provisional.revision = earlier?.revision ?? 0
-        try await store.save(&provisional)
+        var state = request.state(slot: slot, schema: schema, startLSN: .zero, after: earlier)
+        try await store.save(&state)
 
         // The publication, then the slot: a slot that cannot be made takes the publication with it.
         let made = try await onPostgresThread { () -> (PostgresConnection, LSN, String) in
@@ -107,17 +113,8 @@ public enum MigrationSetup {
             }
         }
         let (holder, point, snapshot) = made
-        var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: slot, publication: slot,
-                                   namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
-                                   attributeTypes: schema.attributeTypes, startLSN: point, snapshot: snapshot)
-        state.revision = provisional.revision
-        let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
-            let connection = try PostgresConnection(request.conninfo)
-            let planned = try Backfill.plan(connection, namespaceIds: Array(request.namespaces.values), chunkRows: request.chunkRows)
-            return (planned.chunks, planned.rows)
-        }
-        state.chunks = plan.0
-        state.rowsPlanned = plan.1
+        (state.startLSN, state.confirmedLSN, state.snapshot) = (point, point, snapshot)
+        try await plan(&state, request)
         state.phase = .backfilling
         try await store.save(&state)
         return Started(state: state, snapshotHolder: holder)
@@ -128,22 +125,19 @@ public enum MigrationSetup {
     /// after the backfill's snapshot reaches Periscope through the engine.
     static func startDualWrite(_ request: Request, schema: TemporalSourceSchema, store: MigrationStore,
                                after earlier: MigrationState?) async throws -> Started {
-        let position = try await onPostgresThread {
-            try PostgresConnection(request.conninfo).query("SELECT pg_current_wal_lsn()::text").scalar.flatMap(LSN.init) ?? .zero
-        }
-        var state = MigrationState(name: request.name, source: PostgresConnection.withoutPassword(request.conninfo), slot: "", publication: "",
-                                   namespaces: Dictionary(uniqueKeysWithValues: request.namespaces.map { ($0.value, $0.key) }),
-                                   attributeTypes: schema.attributeTypes, startLSN: position, snapshot: nil)
-        state.revision = earlier?.revision ?? 0
-        let plan = try await onPostgresThread { () -> ([BackfillChunk], Int) in
-            let planned = try Backfill.plan(try PostgresConnection(request.conninfo), namespaceIds: Array(request.namespaces.values),
-                                            chunkRows: request.chunkRows)
-            return (planned.chunks, planned.rows)
-        }
-        state.chunks = plan.0
-        state.rowsPlanned = plan.1
+        let position = try await onPostgresThread { try LSN.current(on: PostgresConnection(request.conninfo)) }
+        var state = request.state(slot: "", schema: schema, startLSN: position, after: earlier)
+        try await plan(&state, request)
         try await store.save(&state)
         return Started(state: state, snapshotHolder: nil)
+    }
+
+    /// The source's rows of the migration's namespaces, cut into chunks.
+    private static func plan(_ state: inout MigrationState, _ request: Request) async throws {
+        let planned = try await onPostgresThread {
+            try Backfill.plan(try PostgresConnection(request.conninfo), namespaceIds: Array(request.namespaces.values), chunkRows: request.chunkRows)
+        }
+        (state.chunks, state.rowsPlanned) = (planned.chunks, planned.rows)
     }
 
     /// The namespace, or nil if it does not exist.

@@ -113,9 +113,8 @@ public struct SQLFilter: Sendable {
         case .bool(let flag): return flag ? "TRUE" : "FALSE"
         case .status(let status): return String(status.rawValue)
         case .datetime(let time):
-            // Temporal formats `2006-01-02 15:04:05.999999` in UTC: microseconds, truncated.
-            let truncated = Timestamp(nanosecondsSinceEpoch: time.nanosecondsSinceEpoch - ((time.nanosecondsSinceEpoch % 1_000) + 1_000) % 1_000)
-            return SourceChecksums.quoted(TemporalRow.text(of: truncated)) + "::timestamp"
+            // Temporal formats `2006-01-02 15:04:05.999999` in UTC: microseconds, truncated (as `text(of:)` prints).
+            return SourceChecksums.quoted(TemporalRow.text(of: time)) + "::timestamp"
         }
     }
 

@@ -5,6 +5,14 @@ import PeriscopeModel
 import PeriscopePostgres
 import PeriscopeQuery
 
+extension PeriscopeClient {
+    /// The schema Periscope compiles `namespace`'s queries against: its registered attributes.
+    func querySchema(namespace: String) async throws -> NamespaceSchema {
+        let registered = try await searchAttributes(namespace: namespace).custom
+        return try NamespaceSchema(customAttributes: registered.compactMapValues { SearchAttributeType(rawValue: $0.rawValue) })
+    }
+}
+
 /// Shadow reads: each query of a corpus runs against the source, as Temporal's SQL store
 /// would run it (`SQLFilter`, its default order and keyset pages), and against Periscope, page
 /// by page, and the results are compared. A query that differs is run again once the capture
@@ -84,8 +92,7 @@ public struct ShadowQueries: Sendable {
         var report = Report()
         try await CaptureWatermark.wait(conninfo: conninfo, slot: state.slot, timeout: options.settleTimeout)
         for (sourceId, namespace) in state.namespaces.sorted(by: { $0.value < $1.value }) where namespaces?.contains(namespace) ?? true {
-            let registered = try await client.searchAttributes(namespace: namespace).custom
-            let schema = try NamespaceSchema(customAttributes: registered.compactMapValues { SearchAttributeType(rawValue: $0.rawValue) })
+            let schema = try await client.querySchema(namespace: namespace)
             for entry in corpus.entries {
                 var outcome = try await compare(entry, namespace: namespace, sourceId: sourceId, schema: schema, filter: filter)
                 if case .differs = outcome {
@@ -166,7 +173,7 @@ public struct ShadowQueries: Sendable {
         let sql = "SELECT coalesce(close_time, '9999-12-31 23:59:59')::text, start_time::text, rtrim(run_id) FROM executions_visibility "
             + "WHERE namespace_id = $1 AND \(condition)\(keyset) ORDER BY \(SQLFilter.order) LIMIT \(options.pageSize)"
         return try await onPostgresThread { [conninfo] in
-            try Validation.connect(conninfo).query(sql, [sourceId]).rows.map { ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "") }
+            try SourceChecksums.connect(conninfo).query(sql, [sourceId]).rows.map { ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "") }
         }
     }
 
@@ -177,7 +184,7 @@ public struct ShadowQueries: Sendable {
         let counted = try await client.count(namespace: namespace, query: entry.query, consistency: .strong)
         guard let group = plan.groupBy else {
             let total = try await onPostgresThread { [conninfo] in
-                Int64(try Validation.connect(conninfo).query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
+                Int64(try SourceChecksums.connect(conninfo).query("SELECT count(*) FROM executions_visibility WHERE namespace_id = $1 AND \(condition)",
                                                              [sourceId]).scalar ?? "") ?? -1
             }
             return total == counted.count ? .agreed(executions: Int(total)) : .differs("the source counts \(total), Periscope \(counted.count)")
@@ -189,7 +196,7 @@ public struct ShadowQueries: Sendable {
             return .notComparable(error.reason)
         }
         let rows = try await onPostgresThread { [conninfo] in
-            try Validation.connect(conninfo).query("SELECT \(column)::text, count(*) FROM executions_visibility WHERE namespace_id = $1 "
+            try SourceChecksums.connect(conninfo).query("SELECT \(column)::text, count(*) FROM executions_visibility WHERE namespace_id = $1 "
                 + "AND \(condition) GROUP BY 1", [sourceId]).rows
         }
         var source: [String: Int64] = [:]

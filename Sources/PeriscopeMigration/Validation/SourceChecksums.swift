@@ -14,6 +14,14 @@ public struct SourceChecksums: Sendable {
     public static let sessionSettings = "SET extra_float_digits = 1; SET TimeZone = 'UTC'; SET client_encoding = 'UTF8'; "
         + "SET standard_conforming_strings = on"
 
+    /// A connection to the source with `sessionSettings` pinned: every query that builds or
+    /// compares the canonical text, or quotes with `quoted`, runs on one of these.
+    static func connect(_ conninfo: String) throws -> PostgresConnection {
+        let connection = try PostgresConnection(conninfo)
+        _ = try connection.execute(sessionSettings)
+        return connection
+    }
+
     /// `value` as a SQL string literal under `standard_conforming_strings` (pinned above).
     static func quoted(_ value: String) -> String { "'" + value.replacingOccurrences(of: "'", with: "''") + "'" }
 

@@ -3,6 +3,7 @@ import PeriscopeAPI
 import PeriscopeClient
 import PeriscopeModel
 import PeriscopePostgres
+import PeriscopeQuery
 
 /// `periscope migrate validate`: proves Periscope holds exactly the source's executions.
 ///
@@ -123,7 +124,7 @@ public struct Validation: Sendable {
         result.periscopeExecutions = compared.periscopeExecutions
         result.bucketsDiffering = compared.differing.count
         for bucket in compared.differing where findings.candidates.count < options.candidatesMax {
-            try await drill(namespace: namespace, sourceId: sourceId, from: bucket.from, to: bucket.to, into: &findings)
+            try await drill(bucket, namespace: namespace, sourceId: sourceId, into: &findings)
         }
         result.drillDownStopped = findings.candidates.count >= options.candidatesMax
         try await settle(findings, namespace: namespace, sourceId: sourceId, result: &result)
@@ -133,12 +134,12 @@ public struct Validation: Sendable {
     /// The start times both stores' executions of the namespace lie in, `[from, to)`.
     private func range(namespace: String, sourceId: String) async throws -> (Timestamp, Timestamp)? {
         let source = try await onPostgresThread { [conninfo] in
-            try SourceChecksums.startTimeRange(try Self.connect(conninfo), namespaceId: sourceId)
+            try SourceChecksums.startTimeRange(try SourceChecksums.connect(conninfo), namespaceId: sourceId)
         }
         var low = source?.0, high = source?.1
         for order in ["ASC", "DESC"] {
-            let page = try await client.list(namespace: namespace, query: "(TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL) "
-                + "ORDER BY StartTime \(order)", pageSize: 1, consistency: .strong)
+            let page = try await client.list(namespace: namespace, query: "\(Query.anyDivision) ORDER BY StartTime \(order)", pageSize: 1,
+                                             consistency: .strong)
             guard let first = page.executions.first else { continue }
             let time = try RecordWire.timestamp(first.startTime, field: "start_time")
             low = min(low ?? time, time)
@@ -146,8 +147,9 @@ public struct Validation: Sendable {
         }
         guard let low, let high else { return nil }
         // Whole seconds, so that buckets are the same on both sides.
-        let from = Timestamp(secondsSinceEpoch: low.nanosecondsSinceEpoch / 1_000_000_000 - (low.nanosecondsSinceEpoch < 0 ? 1 : 0))
-        return (from, Timestamp(secondsSinceEpoch: high.nanosecondsSinceEpoch / 1_000_000_000 + 1))
+        let second: Int64 = 1_000_000_000
+        let to = high.truncated(toMultipleOf: second)
+        return (low.truncated(toMultipleOf: second), Timestamp(nanosecondsSinceEpoch: to.nanosecondsSinceEpoch + second))
     }
 
     struct Range { var from: Timestamp; var to: Timestamp; var sourceCount: Int64; var periscopeCount: Int64 }
@@ -162,7 +164,7 @@ public struct Validation: Sendable {
     /// The buckets of `[from, to)` whose counts or checksums differ.
     private func compareBuckets(namespace: String, sourceId: String, from: Timestamp, to: Timestamp, width: Int64) async throws -> Comparison {
         let source = try await onPostgresThread { [conninfo, sql] in
-            try sql.buckets(try Self.connect(conninfo), namespaceId: sourceId, from: from, to: to, bucketSeconds: width)
+            try sql.buckets(try SourceChecksums.connect(conninfo), namespaceId: sourceId, from: from, to: to, bucketSeconds: width)
         }
         let periscope = try await client.checksumExecutions(namespace: namespace, from: from, to: to, bucketSeconds: width)
         var theirs: [Int64: (count: Int64, checksum: UInt64)] = [:]
@@ -196,25 +198,23 @@ public struct Validation: Sendable {
         var candidates: [String: Candidate] = [:]
     }
 
-    /// The executions of `[from, to)` that differ, found by listing both sides, or by cutting
-    /// a bucket too large to list into 16 and comparing those.
-    private func drill(namespace: String, sourceId: String, from: Timestamp, to: Timestamp,
-                       into findings: inout Findings) async throws {
+    /// The executions of a bucket that differed, found by listing both sides, or by cutting a
+    /// bucket too large to list into 16 and comparing those.
+    private func drill(_ range: Range, namespace: String, sourceId: String, into findings: inout Findings) async throws {
+        let (from, to) = (range.from, range.to)
         let seconds = (to.nanosecondsSinceEpoch - from.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000
-        let counts = try await compareBuckets(namespace: namespace, sourceId: sourceId, from: from, to: to, width: max(seconds, 1))
-        guard let whole = counts.differing.first else { return }
-        if max(whole.sourceCount, whole.periscopeCount) > Int64(options.listingMax), seconds > 1 {
+        if max(range.sourceCount, range.periscopeCount) > Int64(options.listingMax), seconds > 1 {
             for part in try await compareBuckets(namespace: namespace, sourceId: sourceId, from: from, to: to,
                                                  width: max(1, seconds / 16)).differing where findings.candidates.count < options.candidatesMax {
-                try await drill(namespace: namespace, sourceId: sourceId, from: part.from, to: part.to, into: &findings)
+                try await drill(part, namespace: namespace, sourceId: sourceId, into: &findings)
             }
             return
         }
         let source = try await onPostgresThread { [conninfo, sql] in
-            try sql.executions(try Self.connect(conninfo), namespaceId: sourceId, from: from, to: to)
+            try sql.executions(try SourceChecksums.connect(conninfo), namespaceId: sourceId, from: from, to: to)
         }
         let periscope = try await periscopeListing(namespace: namespace, from: from, to: to)
-        findings.leaves.append(whole)
+        findings.leaves.append(range)
         for runId in Set(source.keys).union(periscope.keys) where source[runId]?.fingerprint != periscope[runId]?.fingerprint {
             findings.candidates[runId] = Candidate(workflowId: source[runId]?.workflowId ?? periscope[runId]!.workflowId,
                                                    sourceFingerprint: source[runId]?.fingerprint, leaf: findings.leaves.count - 1)
@@ -282,7 +282,7 @@ public struct Validation: Sendable {
 
     private func sourceFingerprints(sourceId: String, _ runIds: [String]) async throws -> [String: SourceChecksums.Fingerprinted] {
         try await onPostgresThread { [conninfo, sql] in
-            try sql.executions(try Self.connect(conninfo), namespaceId: sourceId, runIds: runIds)
+            try sql.executions(try SourceChecksums.connect(conninfo), namespaceId: sourceId, runIds: runIds)
         }
     }
 
@@ -290,7 +290,7 @@ public struct Validation: Sendable {
     private func differingFields(namespace: String, sourceId: String, runId: String) async throws -> [String] {
         let types = state.attributeTypes
         let row = try await onPostgresThread { [conninfo] () -> VisibilityRecord? in
-            let connection = try Self.connect(conninfo)
+            let connection = try SourceChecksums.connect(conninfo)
             let rows = try connection.query("SELECT \(TemporalRow.columns.joined(separator: ", ")) FROM executions_visibility "
                 + "WHERE namespace_id = $1 AND run_id = $2", [sourceId, runId]).rows
             return try rows.first.map { try TemporalRow(ordered: $0).record(types: types) }
@@ -300,11 +300,5 @@ public struct Validation: Sendable {
         let theirs = try RecordWire.record(execution, namespaceId: sourceId)
         let mine = ExecutionFingerprint.fields(of: row), other = ExecutionFingerprint.fields(of: theirs)
         return zip(ExecutionFingerprint.fieldNames, zip(mine, other)).filter { $0.1.0 != $0.1.1 }.map(\.0)
-    }
-
-    static func connect(_ conninfo: String) throws -> PostgresConnection {
-        let connection = try PostgresConnection(conninfo)
-        _ = try connection.execute(SourceChecksums.sessionSettings)
-        return connection
     }
 }

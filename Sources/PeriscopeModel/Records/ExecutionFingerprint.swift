@@ -69,13 +69,7 @@ public enum ExecutionFingerprint {
     /// The double nearest the fraction is the same whether parsed from its digits or divided
     /// from nanoseconds, so both sides round alike.
     public static func microseconds(_ time: Timestamp) -> Int64 {
-        let nanoseconds = time.nanosecondsSinceEpoch
-        var seconds = nanoseconds / 1_000_000_000
-        var fraction = nanoseconds % 1_000_000_000
-        if fraction < 0 {
-            seconds -= 1
-            fraction += 1_000_000_000
-        }
+        let (seconds, fraction) = time.nanosecondsSinceEpoch.floorDividedWithRemainder(by: 1_000_000_000)
         let micros = (Double(fraction) / 1e9 * 1e6).rounded(.toNearestOrEven)
         return seconds * 1_000_000 + Int64(micros)
     }

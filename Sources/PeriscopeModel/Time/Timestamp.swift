@@ -26,4 +26,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String { rfc3339 }
+
+    /// The latest time at or before this one that is a whole multiple of `nanoseconds`
+    /// (1,000: the microsecond, as Temporal's SQL store keeps times).
+    public func truncated(toMultipleOf nanoseconds: Int64) -> Timestamp {
+        Timestamp(nanosecondsSinceEpoch: nanosecondsSinceEpoch - nanosecondsSinceEpoch.floorDividedWithRemainder(by: nanoseconds).remainder)
+    }
 }

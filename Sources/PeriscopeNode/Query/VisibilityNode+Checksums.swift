@@ -71,8 +71,7 @@ extension VisibilityNode {
             throw ShardQueryError(.invalidArgument, "executions_max must be in 0 ... \(ExecutionChecksums.executionsMax), not \(listing)")
         }
         // Every division (workflow-backed schedules included): the source's rows are all counted.
-        let plan = try namespace.plan("StartTime >= '\(from.rfc3339)' AND StartTime < '\(to.rfc3339)' "
-            + "AND (TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL)", context: .list)
+        let plan = try namespace.plan("StartTime >= '\(from.rfc3339)' AND StartTime < '\(to.rfc3339)' AND \(Query.anyDivision)", context: .list)
         let shardIndexes = Array(0..<shardCount)
         let targets = try await shardConsistency(.strong, shards: shardIndexes)
         let bucketNanoseconds = bucketSeconds.multipliedReportingOverflow(by: 1_000_000_000)

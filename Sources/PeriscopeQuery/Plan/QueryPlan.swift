@@ -31,14 +31,14 @@ public struct QueryPlan: Sendable, Hashable, CustomStringConvertible {
         let namesDivision = filter.mentions(division) || groupBy == division || orderBy.contains { $0.field == division }
         switch filter {
         case .constant(true):
-            if !namesDivision { parts.append("TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL") }
+            if !namesDivision { parts.append(String(Query.anyDivision.dropFirst().dropLast())) }
         case .constant(false):
             parts.append(QueryPrinter.filterText(filter))
         default:
             let text = QueryPrinter.filterText(filter)
             // Without the division in the text, compiling it would add the hidden filter.
             parts.append(namesDivision ? text
-                : "(\(text)) AND (TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL)")
+                : "(\(text)) AND \(Query.anyDivision)")
         }
         if let groupBy { parts.append("GROUP BY \(QueryPrinter.name(groupBy))") }
         if !orderBy.isEmpty {
